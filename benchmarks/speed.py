@@ -1,0 +1,158 @@
+"""``sitrep bench``: speed of full extraction against the usual alternative, in one run.
+
+On the same sentences: throughput (sentences/s, tokens/s) at batch sizes 1, 8,
+32, 128; single-sentence latency percentiles; peak memory (RSS); all for fp32
+and, where the hardware has it, bf16; the share of sentences whose events are
+identical between the two; and, as the reference a user would otherwise pick,
+``transformers.pipeline("token-classification")`` on the same encoder with the
+same number of trigger labels, fp32, batch 32 (triggers only: less work).
+"""
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run_bench", "format_bench"]
+
+BATCH_SIZES = (1, 8, 32, 128)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _events_key(events) -> list:
+    return [(e.type, e.trigger.start, e.trigger.end,
+             sorted((a.role, a.start, a.end) for a in e.arguments)) for e in events]
+
+
+def _time_extractor(ex, texts: list[str], n_tokens: int, quick: bool) -> dict[str, Any]:
+    import numpy as np
+
+    ex.predict_sentences(texts[:64])  # warm-up: allocator, kernels
+    out: dict[str, Any] = {"throughput": {}}
+    for bs in BATCH_SIZES:
+        sample = texts[:200] if (bs == 1 or quick) else texts
+        toks = n_tokens * len(sample) / len(texts)
+        t = time.perf_counter()
+        ex.predict_sentences(sample, batch_size=bs)
+        dt = time.perf_counter() - t
+        out["throughput"][str(bs)] = {"sentences_per_s": round(len(sample) / dt, 1),
+                                      "tokens_per_s": round(toks / dt, 1), "sentences": len(sample)}
+    lat = []
+    for text in texts[:50 if quick else 300]:
+        t = time.perf_counter()
+        ex.predict_sentences([text], batch_size=1)
+        lat.append((time.perf_counter() - t) * 1000)
+    out["latency_ms"] = {f"p{q}": round(float(np.percentile(lat, q)), 2) for q in (50, 95, 99)}
+    out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def _time_pipeline(model_dir: str, texts: list[str], n_labels: int) -> dict[str, Any]:
+    import json
+
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    from inference.encoder import resolve_encoder
+
+    cfg = json.loads((Path(model_dir) / "config.json").read_text())
+    enc = resolve_encoder(cfg["encoder"]) if not cfg["encoder"].startswith("random:") else None
+    if enc is None:
+        return {"skipped": "model was trained from a random encoder; no pretrained encoder to load"}
+    tok = AutoTokenizer.from_pretrained(enc)
+    model = AutoModelForTokenClassification.from_pretrained(enc, num_labels=n_labels).eval()
+    pipe = pipeline("token-classification", model=model, tokenizer=tok, device=-1)
+    pipe(texts[:32], batch_size=32)
+    t = time.perf_counter()
+    pipe(texts, batch_size=32)
+    dt = time.perf_counter() - t
+    return {"batch_size": 32, "precision": "fp32", "sentences_per_s": round(len(texts) / dt, 1),
+            "sentences": len(texts)}
+
+
+def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool = False,
+              with_pipeline: bool = True) -> dict[str, Any]:
+    """Measure everything on the sentences of ``data`` (repeated up to ``min_sentences``)."""
+    import torch
+    import transformers
+
+    from inference.extractor import EventExtractor
+    from inference.records import load_sentences
+    from inference.runtime import cpu_supports_bf16
+
+    base = [s.text for s in load_sentences(data)]
+    if not base:
+        raise ValueError(f"{data}: no sentences to time")
+    texts = (base * (min_sentences // len(base) + 1))[:max(min_sentences, len(base))]
+    result: dict[str, Any] = {
+        "data": str(data), "sentences": len(texts), "distinct_sentences": len(base),
+        "machine": {"cpu": _cpu_model(), "cores": __import__("os").cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "bf16_native": cpu_supports_bf16() or torch.cuda.is_available()},
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "python": platform.python_version()},
+        "sitrep": {},
+    }
+    fp32 = EventExtractor.from_pretrained(model_dir, precision="fp32")
+    n_tokens = sum(len(ids) for ids in fp32.tokenizer(texts)["input_ids"])
+    result["tokens"] = n_tokens
+    result["sitrep"]["fp32"] = _time_extractor(fp32, texts, n_tokens, quick)
+    if result["machine"]["bf16_native"]:
+        bf16 = EventExtractor.from_pretrained(model_dir, precision="bf16")
+        result["sitrep"]["bf16"] = _time_extractor(bf16, texts, n_tokens, quick)
+        a, b = fp32.predict_sentences(base), bf16.predict_sentences(base)
+        same = sum(_events_key(x) == _events_key(y) for x, y in zip(a, b))
+        result["fp32_bf16_same_events"] = round(same / len(base), 4)
+    else:
+        result["sitrep"]["bf16"] = {"skipped": "this CPU has no native bf16 (AMX/AVX512-BF16); bf16 would be emulated"}
+    if with_pipeline:
+        result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.model.labels.trigger_labels))
+        best = max(v["sentences_per_s"] for v in result["sitrep"]["fp32"]["throughput"].values())
+        if "sentences_per_s" in result["hf_pipeline"]:
+            result["ratio_sitrep_fp32_b32_over_pipeline"] = round(
+                result["sitrep"]["fp32"]["throughput"]["32"]["sentences_per_s"]
+                / result["hf_pipeline"]["sentences_per_s"], 2)
+            result["ratio_sitrep_best_over_pipeline"] = round(best / result["hf_pipeline"]["sentences_per_s"], 2)
+    return result
+
+
+def format_bench(r: dict[str, Any]) -> str:
+    """A readable table of ``run_bench``'s result."""
+    m = r["machine"]
+    lines = [f"{r['sentences']} sentences ({r['distinct_sentences']} distinct, {r['tokens']} tokens) from {r['data']}",
+             f"machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, bf16 native: "
+             f"{m['bf16_native']}; torch {r['versions']['torch']}, transformers {r['versions']['transformers']}"]
+    for prec, res in r["sitrep"].items():
+        if "skipped" in res:
+            lines.append(f"sitrep {prec}: skipped ({res['skipped']})")
+            continue
+        tp = ", ".join(f"b{bs}: {v['sentences_per_s']:.0f} sent/s ({v['tokens_per_s']:.0f} tok/s)"
+                       for bs, v in res["throughput"].items())
+        lat = res["latency_ms"]
+        lines.append(f"sitrep {prec}: {tp}")
+        lines.append(f"  latency 1 sentence: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; "
+                     f"peak RSS {res['peak_rss_mb']} MB")
+    if "fp32_bf16_same_events" in r:
+        lines.append(f"fp32 vs bf16: same events on {r['fp32_bf16_same_events']:.1%} of sentences")
+    if "hf_pipeline" in r:
+        hp = r["hf_pipeline"]
+        lines.append(f"HF pipeline (token-classification, fp32, b32, triggers only): "
+                     f"{hp.get('sentences_per_s', hp.get('skipped'))} sent/s")
+    if "ratio_sitrep_fp32_b32_over_pipeline" in r:
+        lines.append(f"ratio sitrep/pipeline: {r['ratio_sitrep_fp32_b32_over_pipeline']}x at b32, "
+                     f"{r['ratio_sitrep_best_over_pipeline']}x at sitrep's best batch size")
+    return "\n".join(lines)

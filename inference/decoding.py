@@ -1,0 +1,66 @@
+"""From per-word label predictions to events with character offsets: pure functions.
+
+Nothing here touches torch; tests drive it with hand-made arrays.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from inference.labels import bio_to_spans
+from inference.records import Argument, Event, Span
+
+__all__ = ["DecodedTrigger", "decode_triggers", "decode_arguments", "char_span", "make_event"]
+
+
+class DecodedTrigger(tuple):
+    """``(first_word, last_word_exclusive, type, score)`` of one predicted trigger in a window."""
+
+    __slots__ = ()
+
+    def __new__(cls, first: int, last: int, type_: str, score: float):
+        return super().__new__(cls, (first, last, type_, score))
+
+    first = property(lambda self: self[0])
+    last = property(lambda self: self[1])
+    type = property(lambda self: self[2])
+    score = property(lambda self: self[3])
+
+
+def char_span(text: str, word_spans: Sequence[tuple[int, int]], first: int, last: int) -> Span:
+    """The character span covering words ``[first, last)``."""
+    start, end = word_spans[first][0], word_spans[last - 1][1]
+    return Span(start, end, text[start:end])
+
+
+def decode_triggers(tags: Sequence[str], probs: Sequence[float], owned: tuple[int, int]) -> list[DecodedTrigger]:
+    """Trigger spans from word tags, kept only where the window owns their first word.
+
+    >>> decode_triggers(["O", "B-Coup", "O"], [0.9, 0.8, 0.9], (0, 3))
+    [(1, 2, 'Coup', 0.8)]
+    """
+    return [DecodedTrigger(a, b, t, s) for a, b, t, s in bio_to_spans(tags, probs) if owned[0] <= a < owned[1]]
+
+
+def decode_arguments(text: str, word_spans: Sequence[tuple[int, int]], tags: Sequence[str],
+                     probs: Sequence[float], trigger: tuple[int, int], min_score: float = 0.0) -> list[Argument]:
+    """Argument spans from word role tags; a span overlapping its own trigger is dropped.
+
+    >>> decode_arguments("Rebels fled Gao", [(0, 6), (7, 11), (12, 15)], ["B-Agent", "O", "B-Origin"],
+    ...                  [0.9, 0.9, 0.7], (1, 2))
+    [Argument(role='Agent', start=0, end=6, text='Rebels', score=0.9), Argument(role='Origin', start=12, end=15, text='Gao', score=0.7)]
+    """
+    out = []
+    for a, b, role, score in bio_to_spans(tags, probs):
+        if a < trigger[1] and b > trigger[0]:
+            continue
+        if score < min_score:
+            continue
+        span = char_span(text, word_spans, a, b)
+        out.append(Argument(role, span.start, span.end, span.text, score))
+    return out
+
+
+def make_event(text: str, word_spans: Sequence[tuple[int, int]], trig: DecodedTrigger,
+               arguments: list[Argument]) -> Event:
+    """An ``Event`` from a decoded trigger and its decoded arguments."""
+    return Event(trig.type, char_span(text, word_spans, trig.first, trig.last), tuple(arguments), trig.score)

@@ -1,0 +1,187 @@
+"""The event model: one encoder pass per sentence, a trigger tagger and an argument tagger.
+
+Design (issue 4's recommended one, kept for its cost): the encoder runs once per
+sentence. The trigger head tags words ``B-/I-Type``. For each trigger the
+argument head tags every token with ``B-/I-Role`` from
+``[token state; trigger span state; token * trigger; type embedding; distance
+embedding]``, with roles the ontology does not allow for the type masked out.
+Extraction therefore costs one encoder pass plus two small MLPs, whatever the
+number of events.
+
+The saved directory (``save_pretrained``) holds ``config.json`` (this
+package's version, the encoder's own config and the ontology),
+``model.safetensors`` and the tokenizer; ``from_pretrained`` rebuilds the model
+from that alone, without the original encoder weights or ``training/``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from inference.encoder import DEFAULT_ENCODER, resolve_encoder
+from inference.labels import LabelSet
+from inference.ontology import Ontology
+
+__all__ = ["EventModelConfig", "EventModel", "MODEL_FORMAT_VERSION"]
+
+MODEL_FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+IGNORE = -100
+
+
+@dataclass
+class EventModelConfig:
+    """Architecture of an ``EventModel``; saved as ``config.json`` beside the weights."""
+
+    ontology: dict[str, Any]                    # Ontology.to_dict(): types and roles define the label ids
+    encoder: str = DEFAULT_ENCODER              # where the encoder came from (informative once trained)
+    encoder_config: dict[str, Any] = field(default_factory=dict)  # the encoder's HF config, to rebuild it offline
+    max_length: int = 256                       # tokens per window; longer sentences are windowed, never cut
+    stride: int = 64                            # tokens shared by consecutive windows
+    head_hidden: int = 256                      # hidden width of the argument MLP
+    type_dim: int = 64                          # event type embedding fed to the argument head
+    max_distance: int = 32                      # token distance to the trigger, clipped, as a learned embedding
+    distance_dim: int = 32
+    dropout: float = 0.1
+    format_version: int = MODEL_FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if self.stride >= self.max_length // 2:
+            raise ValueError(f"stride ({self.stride}) must be less than half of max_length ({self.max_length})")
+        Ontology.from_dict(self.ontology, "model config ontology")
+
+
+class EventModel(nn.Module):
+    """Encoder + trigger tagger + trigger-conditioned argument tagger.
+
+    >>> from transformers import BertConfig
+    >>> cfg = EventModelConfig(ontology=Ontology.load("configs/ontology.yaml").to_dict(),
+    ...     encoder_config=BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+    ...     num_attention_heads=2, intermediate_size=32).to_dict())
+    >>> EventModel(cfg).trigger_head.out_features
+    9
+    """
+
+    def __init__(self, config: EventModelConfig, encoder: nn.Module | None = None):
+        super().__init__()
+        from transformers import AutoConfig, AutoModel
+
+        self.config = config
+        self.ontology = Ontology.from_dict(config.ontology)
+        self.labels = LabelSet(self.ontology)
+        if encoder is None:
+            enc_cfg = dict(config.encoder_config)
+            enc_cfg = AutoConfig.for_model(enc_cfg.pop("model_type"), **enc_cfg)
+            encoder = AutoModel.from_config(enc_cfg, add_pooling_layer=False) \
+                if enc_cfg.model_type == "bert" else AutoModel.from_config(enc_cfg)
+        self.encoder = encoder
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(config.dropout)
+        self.trigger_head = nn.Linear(hidden, len(self.labels.trigger_labels))
+        self.type_embedding = nn.Embedding(len(self.ontology.types), config.type_dim)
+        self.distance_embedding = nn.Embedding(2 * config.max_distance + 1, config.distance_dim)
+        self.arg_hidden = nn.Linear(3 * hidden + config.type_dim + config.distance_dim, config.head_hidden)
+        self.arg_out = nn.Linear(config.head_hidden, len(self.labels.role_labels))
+        self.register_buffer("role_mask", torch.tensor(self.labels.role_mask(), dtype=torch.bool), persistent=False)
+
+    # ---- construction and persistence -------------------------------------------------
+    @classmethod
+    def from_encoder(cls, encoder_name: str, ontology: Ontology, **kwargs: Any) -> tuple["EventModel", Any]:
+        """A new model on pretrained encoder weights; returns ``(model, tokenizer)``."""
+        from transformers import AutoModel, AutoTokenizer
+
+        path = resolve_encoder(encoder_name)
+        kw = {"add_pooling_layer": False} if json.loads((path / "config.json").read_text()).get(
+            "model_type") == "bert" else {}
+        encoder = AutoModel.from_pretrained(path, **kw)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        config = EventModelConfig(ontology=ontology.to_dict(), encoder=encoder_name,
+                                  encoder_config=encoder.config.to_dict(), **kwargs)
+        config.max_length = min(config.max_length, getattr(encoder.config, "max_position_embeddings", 512))
+        return cls(config, encoder), tokenizer
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write ``config.json``, ``model.safetensors`` and ``ontology.json`` into ``directory``."""
+        from safetensors.torch import save_model
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        from inference import __version__
+
+        cfg = asdict(self.config) | {"sitrep_version": __version__}
+        (directory / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
+        (directory / "ontology.json").write_text(json.dumps(self.config.ontology, indent=2), encoding="utf-8")
+        save_model(self, str(directory / WEIGHTS_NAME))
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "EventModel":
+        """Rebuild a model saved by ``save_pretrained`` (no original encoder weights needed)."""
+        from safetensors.torch import load_model
+
+        directory = Path(directory)
+        cfg_path = directory / CONFIG_NAME
+        if not cfg_path.is_file() or not (directory / WEIGHTS_NAME).is_file():
+            raise FileNotFoundError(f"{directory} is not a sitrep model directory "
+                                    f"(needs {CONFIG_NAME} and {WEIGHTS_NAME}); train one with `sitrep train`")
+        raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        raw.pop("sitrep_version", None)
+        if raw.get("format_version") != MODEL_FORMAT_VERSION:
+            raise ValueError(f"{directory}: model format {raw.get('format_version')} is not supported "
+                             f"(this sitrep reads format {MODEL_FORMAT_VERSION}); retrain the model")
+        model = cls(EventModelConfig(**raw))
+        load_model(model, str(directory / WEIGHTS_NAME))
+        model.eval()
+        return model
+
+    # ---- computation ------------------------------------------------------------------
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def trigger_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.trigger_head(self.dropout(hidden))
+
+    def argument_logits(self, hidden: torch.Tensor, ev_batch: torch.Tensor, ev_start: torch.Tensor,
+                        ev_end: torch.Tensor, ev_type: torch.Tensor) -> torch.Tensor:
+        """Role logits ``[events, tokens, role_labels]`` for triggers at token spans ``[start, end]``."""
+        states = self.dropout(hidden[ev_batch])                       # [E, L, H]
+        pos = torch.arange(states.shape[1], device=states.device)
+        in_trigger = (pos[None, :] >= ev_start[:, None]) & (pos[None, :] <= ev_end[:, None])
+        weights = in_trigger.to(states.dtype).unsqueeze(-1)
+        trig = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)   # [E, H]
+        trig = trig.unsqueeze(1).expand_as(states)
+        k = self.config.max_distance
+        dist = (pos[None, :] - ev_start[:, None]).clamp(-k, k) + k
+        typ = self.type_embedding(ev_type).unsqueeze(1).expand(-1, states.shape[1], -1)
+        feats = torch.cat([states, trig, states * trig, typ, self.distance_embedding(dist)], dim=-1)
+        logits = self.arg_out(torch.nn.functional.gelu(self.arg_hidden(feats)))
+        allowed = self.role_mask[ev_type].unsqueeze(1)                  # [E, 1, R]
+        return logits.masked_fill(~allowed, torch.finfo(logits.dtype).min / 2)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                trigger_labels: torch.Tensor | None = None, ev_batch: torch.Tensor | None = None,
+                ev_start: torch.Tensor | None = None, ev_end: torch.Tensor | None = None,
+                ev_type: torch.Tensor | None = None, role_labels: torch.Tensor | None = None,
+                role_loss_weight: float = 1.0) -> dict[str, torch.Tensor]:
+        """Logits, and the training loss when labels are given (gold triggers feed the argument head)."""
+        hidden = self.encode(input_ids, attention_mask)
+        out = {"trigger_logits": self.trigger_logits(hidden)}
+        if trigger_labels is None:
+            return out
+        ce = nn.functional.cross_entropy
+        t_logits = out["trigger_logits"].float()
+        trigger_loss = ce(t_logits.reshape(-1, t_logits.shape[-1]), trigger_labels.reshape(-1), ignore_index=IGNORE)
+        loss = trigger_loss
+        role_loss = torch.zeros((), device=hidden.device)
+        if ev_batch is not None and ev_batch.numel() > 0:
+            r_logits = self.argument_logits(hidden, ev_batch, ev_start, ev_end, ev_type).float()
+            out["role_logits"] = r_logits
+            role_loss = ce(r_logits.reshape(-1, r_logits.shape[-1]), role_labels.reshape(-1), ignore_index=IGNORE)
+            loss = loss + role_loss_weight * role_loss
+        out.update(loss=loss, trigger_loss=trigger_loss.detach(), role_loss=role_loss.detach())
+        return out

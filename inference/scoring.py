@@ -1,0 +1,165 @@
+"""Scoring of ANNOTATION.md section 6: Tri-I, Tri-C, Arg-I, Arg-C, sentence types, per type/role, confusion.
+
+Pure Python plus scikit-learn (no torch): gold and predictions are lists of
+``Sentence`` records aligned by ``id``. Matching is one-to-one: a gold item is
+matched at most once, so duplicated predictions count as false positives.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Hashable, Iterable, Sequence
+
+from inference.records import Sentence
+
+__all__ = ["PRF", "score", "align", "sentence_type_scores", "NO_EVENT"]
+
+NO_EVENT = "no event"
+
+
+@dataclass(frozen=True)
+class PRF:
+    """Counts and precision/recall/F1 of one measure."""
+
+    tp: int
+    n_pred: int
+    n_gold: int
+
+    @property
+    def p(self) -> float:
+        return self.tp / self.n_pred if self.n_pred else 0.0
+
+    @property
+    def r(self) -> float:
+        return self.tp / self.n_gold if self.n_gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (self.n_pred + self.n_gold) if (self.n_pred + self.n_gold) else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p": round(self.p, 4), "r": round(self.r, 4), "f1": round(self.f1, 4),
+                "tp": self.tp, "n_pred": self.n_pred, "n_gold": self.n_gold}
+
+
+def _prf(gold: Iterable[Hashable], pred: Iterable[Hashable]) -> PRF:
+    g, p = Counter(gold), Counter(pred)
+    return PRF(sum((g & p).values()), sum(p.values()), sum(g.values()))
+
+
+def align(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> tuple[list[tuple[Sentence, Sentence]], list[str]]:
+    """Pair gold and predicted records by ``id``.
+
+    A gold id without a prediction is paired with an empty prediction and listed
+    as missing; a predicted id absent from gold, or a prediction whose text
+    differs from its gold text, is an error.
+    """
+    by_id = {}
+    for s in pred:
+        if s.id in by_id:
+            raise ValueError(f"prediction id {s.id!r} appears twice")
+        by_id[s.id] = s
+    gold_ids = {s.id for s in gold}
+    extra = [i for i in by_id if i not in gold_ids]
+    if extra:
+        raise ValueError(f"{len(extra)} prediction id(s) not in gold, e.g. {extra[:3]}; are the files paired right?")
+    pairs, missing = [], []
+    for g in gold:
+        p = by_id.get(g.id)
+        if p is None:
+            missing.append(g.id)
+            p = Sentence(g.id, g.text, [])
+        elif p.text != g.text:
+            raise ValueError(f"id {g.id!r}: prediction text differs from gold text; offsets cannot be compared")
+        pairs.append((g, p))
+    return pairs, missing
+
+
+def _items(s: Sentence):
+    trig_i = [(s.id, e.trigger.start, e.trigger.end) for e in s.events]
+    trig_c = [(s.id, e.trigger.start, e.trigger.end, e.type) for e in s.events]
+    arg_i = [(s.id, e.type, e.trigger.start, e.trigger.end, a.start, a.end) for e in s.events for a in e.arguments]
+    arg_c = [(s.id, e.type, e.trigger.start, e.trigger.end, a.start, a.end, a.role)
+             for e in s.events for a in e.arguments]
+    return trig_i, trig_c, arg_i, arg_c
+
+
+def _confusion(pairs: list[tuple[Sentence, Sentence]], labels: list[str]) -> list[list[int]]:
+    """Trigger-type confusion by offsets, with ``no event`` for unmatched triggers (rows gold, columns predicted)."""
+    from sklearn.metrics import confusion_matrix
+
+    y_gold, y_pred = [], []
+    for g, p in pairs:
+        pred_left: dict[tuple[int, int], list[str]] = {}
+        for e in p.events:
+            pred_left.setdefault((e.trigger.start, e.trigger.end), []).append(e.type)
+        for e in g.events:
+            cands = pred_left.get((e.trigger.start, e.trigger.end), [])
+            pick = e.type if e.type in cands else (cands[0] if cands else None)
+            if pick is not None:
+                cands.remove(pick)
+            y_gold.append(e.type)
+            y_pred.append(pick or NO_EVENT)
+        for types in pred_left.values():
+            for t in types:
+                y_gold.append(NO_EVENT)
+                y_pred.append(t)
+    if not y_gold:
+        return [[0] * len(labels) for _ in labels]
+    return confusion_matrix(y_gold, y_pred, labels=labels).tolist()
+
+
+def sentence_type_scores(y_true: list[list[int]], y_pred: list[list[int]], types: Sequence[str]) -> dict[str, Any]:
+    """Micro and macro F1 (and per type P/R/F1) of the set of event types of each sentence."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    out: dict[str, Any] = {"micro_f1": 0.0, "macro_f1": 0.0, "per_type": {}}
+    if not y_true or not types:
+        return out
+    for avg in ("micro", "macro"):
+        _, _, f1, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
+        out[f"{avg}_f1"] = round(float(f1), 4)
+    p_, r_, f_, s_ = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0,
+                                                     labels=list(range(len(types))))
+    out["per_type"] = {t: {"p": round(float(p_[i]), 4), "r": round(float(r_[i]), 4), "f1": round(float(f_[i]), 4),
+                           "support": int(s_[i])} for i, t in enumerate(types)}
+    return out
+
+
+def score(gold: Sequence[Sentence], pred: Sequence[Sentence], types: Sequence[str] | None = None,
+          roles: Sequence[str] | None = None) -> dict[str, Any]:
+    """All measures of ANNOTATION.md section 6 for aligned gold and predictions.
+
+    >>> from inference.records import Event, Span
+    >>> g = [Sentence("a", "Troops fled.", [Event("Retreat", Span(7, 11, "fled"))])]
+    >>> score(g, g)["tri_c"]["f1"]
+    1.0
+    """
+    pairs, missing = align(gold, pred)
+    if types is None:
+        types = sorted({e.type for g, p in pairs for s in (g, p) for e in s.events})
+    if roles is None:
+        roles = sorted({a.role for g, p in pairs for s in (g, p) for e in s.events for a in e.arguments})
+    gold_items = [[], [], [], []]
+    pred_items = [[], [], [], []]
+    for g, p in pairs:
+        for acc, items in ((gold_items, _items(g)), (pred_items, _items(p))):
+            for k in range(4):
+                acc[k].extend(items[k])
+    tri_i, tri_c, arg_i, arg_c = (_prf(gold_items[k], pred_items[k]) for k in range(4))
+    per_type = {t: _prf([x for x in gold_items[1] if x[3] == t], [x for x in pred_items[1] if x[3] == t]).to_dict()
+                for t in types}
+    per_role = {r: _prf([x for x in gold_items[3] if x[-1] == r], [x for x in pred_items[3] if x[-1] == r]).to_dict()
+                for r in roles}
+    y_true = [[int(any(e.type == t for e in g.events)) for t in types] for g, _ in pairs]
+    y_pred = [[int(any(e.type == t for e in p.events)) for t in types] for _, p in pairs]
+    labels = list(types) + [NO_EVENT]
+    return {
+        "sentences": len(pairs),
+        "missing_predictions": missing,
+        "tri_i": tri_i.to_dict(), "tri_c": tri_c.to_dict(), "arg_i": arg_i.to_dict(), "arg_c": arg_c.to_dict(),
+        "sentence_types": sentence_type_scores(y_true, y_pred, types),
+        "per_type": per_type,
+        "per_role": per_role,
+        "confusion": {"labels": labels, "matrix": _confusion(pairs, labels)},
+    }

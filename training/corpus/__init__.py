@@ -1,0 +1,1 @@
+"""Corpus tooling: compile compact annotations, validate, split, measure and import data."""

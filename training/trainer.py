@@ -1,0 +1,246 @@
+"""The training loop, on accelerate: the same code on CPU, one GPU, or several processes.
+
+Run with ``sitrep train --config configs/default.yaml`` (or under
+``accelerate launch`` for several devices). Each epoch (and every
+``eval_every_steps``) the dev set is scored (Tri-C, Arg-C); the best model is
+kept; resumable state is saved under the run's checkpoint folder after each
+epoch, apart from the release directory, which is written once at the end,
+atomically.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inference.extractor import EventExtractor
+from inference.model import EventModel, EventModelConfig
+from inference.ontology import Ontology
+from inference.records import Sentence, load_sentences
+from inference.runtime import resolve_precision
+from inference.scoring import score
+from training.config import TrainConfig
+from training.dataset import EpochSampler, build_dataset, collate
+
+__all__ = ["train", "TrainResult", "dev_score"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    output_dir: Path
+    best_dev: dict[str, Any]
+    test: dict[str, Any] | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    wall_time_s: float = 0.0
+
+
+def dev_score(report: dict[str, Any]) -> float:
+    """The number that picks the best checkpoint: mean of Tri-C and Arg-C F1."""
+    return (report["tri_c"]["f1"] + report["arg_c"]["f1"]) / 2
+
+
+def _evaluate(model: EventModel, tokenizer, gold: list[Sentence], device: str) -> dict[str, Any]:
+    was_training = model.training
+    extractor = EventExtractor(model, tokenizer, device=device, precision="fp32", batch_size=64)
+    preds = extractor.predict_records(gold)
+    report = score(gold, preds, types=model.ontology.type_names, roles=model.ontology.roles)
+    model.train(was_training)
+    return report
+
+
+def _new_model(cfg: TrainConfig, ontology: Ontology):
+    from transformers import AutoTokenizer
+
+    m = cfg.model
+    heads = dict(max_length=m.max_length, stride=m.stride, head_hidden=m.head_hidden, type_dim=m.type_dim,
+                 dropout=m.dropout)
+    if m.encoder_config is None:
+        return EventModel.from_encoder(m.encoder, ontology, **heads)
+    from inference.encoder import resolve_encoder
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_encoder(m.tokenizer or m.encoder))
+    enc_cfg = dict(m.encoder_config)
+    enc_cfg.setdefault("vocab_size", tokenizer.vocab_size)
+    config = EventModelConfig(ontology=ontology.to_dict(), encoder=f"random:{enc_cfg.get('model_type', 'bert')}",
+                              encoder_config=enc_cfg, **heads)
+    return EventModel(config), tokenizer
+
+
+def _save_release(model: EventModel, tokenizer, directory: Path) -> None:
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+
+
+def _atomic_publish(src_builder, target: Path) -> None:
+    """Build a directory beside ``target`` and swap it in with renames, so readers never see half a model."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp"
+    old = target.parent / f".{target.name}.old"
+    for p in (tmp, old):
+        if p.exists():
+            shutil.rmtree(p)
+    src_builder(tmp)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
+    """Train a model as ``cfg`` says and publish it to ``cfg.run.output_dir``."""
+    import yaml
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    t0 = time.time()
+    if cfg.run.num_threads:
+        torch.set_num_threads(cfg.run.num_threads)
+    device_kind = "cuda" if torch.cuda.is_available() else "cpu"
+    precision = resolve_precision(cfg.run.precision, device_kind)
+    accelerator = Accelerator(mixed_precision="bf16" if precision == "bf16" else "no",
+                              gradient_accumulation_steps=cfg.optim.grad_accum, cpu=device_kind == "cpu")
+    set_seed(cfg.run.seed)
+    ontology = Ontology.load(cfg.data.ontology)
+    model, tokenizer = _new_model(cfg, ontology)
+    train_files = [load_sentences(f.path) for f in cfg.data.train]
+    dev = load_sentences(cfg.data.dev) if cfg.data.dev else None
+    with accelerator.main_process_first():
+        ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
+    sources = ds["source"]
+    weights = [f.weight for f in cfg.data.train]
+    sampler = EpochSampler(sources, weights, cfg.run.seed)
+    rows_per_epoch = len(sampler)
+    steps_per_epoch = math.ceil(rows_per_epoch / (cfg.optim.batch_size * accelerator.num_processes
+                                                  * cfg.optim.grad_accum))
+    # max_steps stops the run early but leaves the schedule as planned: a stopped run is a prefix of the full one
+    total_steps = steps_per_epoch * cfg.optim.epochs
+
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW([
+        {"params": enc_params, "lr": cfg.optim.lr_encoder},
+        {"params": head_params, "lr": cfg.optim.lr_heads}], weight_decay=cfg.optim.weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.optim.warmup_ratio * total_steps), total_steps)
+    pad_id = tokenizer.pad_token_id or 0
+    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.optim.batch_size, sampler=sampler,
+                                         collate_fn=functools.partial(collate, pad_id=pad_id))
+    model, optimizer, scheduler, loader = accelerator.prepare(model, optimizer, scheduler, loader)
+    accelerator.register_for_checkpointing(scheduler)
+
+    ckpt = cfg.run.checkpoints
+    state = {"epoch": 0, "step": 0, "best": -1.0, "best_report": None, "bad_evals": 0, "history": []}
+    if resume and (ckpt / "last" / "trainer_state.json").is_file():
+        accelerator.load_state(str(ckpt / "last"))
+        state = json.loads((ckpt / "last" / "trainer_state.json").read_text())
+        logger.info("resumed from %s at epoch %d, step %d", ckpt / "last", state["epoch"], state["step"])
+    elif accelerator.is_main_process and ckpt.exists():
+        shutil.rmtree(ckpt)  # a fresh run must not pick up an old best model
+    accelerator.wait_for_everyone()
+
+    if accelerator.is_main_process:
+        logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)",
+                    cfg.model.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
+                    precision, accelerator.num_processes)
+    unwrapped = accelerator.unwrap_model(model)
+
+    def evaluate_and_keep(tag: str) -> bool:
+        """Score dev, keep the model if best; return True when early stopping says stop."""
+        if dev is None:
+            return False
+        report = _evaluate(unwrapped, tokenizer, dev, str(accelerator.device))
+        value = dev_score(report)
+        entry = {"at": tag, "step": state["step"], "tri_c_f1": report["tri_c"]["f1"],
+                 "arg_c_f1": report["arg_c"]["f1"], "score": round(value, 4)}
+        state["history"].append(entry)
+        if accelerator.is_main_process:
+            logger.info("dev %s: Tri-C %.4f Arg-C %.4f", tag, entry["tri_c_f1"], entry["arg_c_f1"])
+        if value > state["best"]:
+            state.update(best=value, best_report=report, bad_evals=0)
+            if accelerator.is_main_process:
+                _save_release(unwrapped, tokenizer, ckpt / "best")
+        else:
+            state["bad_evals"] += 1
+        accelerator.wait_for_everyone()
+        patience = cfg.run.early_stopping_patience
+        return bool(patience) and state["bad_evals"] >= patience
+
+    stop = False
+    model.train()
+    for epoch in range(state["epoch"], cfg.optim.epochs):
+        if stop or (cfg.optim.max_steps and state["step"] >= cfg.optim.max_steps):
+            break
+        sampler.set_epoch(epoch)
+        loader.set_epoch(epoch)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.optim.epochs}", disable=not accelerator.is_main_process,
+                   unit="batch", dynamic_ncols=True)
+        seen, t_epoch = 0, time.time()
+        for batch in bar:
+            with accelerator.accumulate(model):
+                out = model(**batch, role_loss_weight=cfg.optim.role_loss_weight)
+                accelerator.backward(out["loss"])
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), cfg.optim.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            seen += batch["input_ids"].shape[0]
+            if accelerator.sync_gradients:
+                state["step"] += 1
+                bar.set_postfix(loss=f"{out['loss'].item():.3f}", trig=f"{out['trigger_loss'].item():.3f}",
+                                role=f"{out['role_loss'].item():.3f}", sent_s=f"{seen / (time.time() - t_epoch):.1f}")
+                every = cfg.run.eval_every_steps
+                if every and state["step"] % every == 0:
+                    stop = evaluate_and_keep(f"step {state['step']}")
+                if stop or (cfg.optim.max_steps and state["step"] >= cfg.optim.max_steps):
+                    break
+        if not stop:
+            stop = evaluate_and_keep(f"epoch {epoch + 1}")
+        state["epoch"] = epoch + 1
+        accelerator.save_state(str(ckpt / "last"))
+        if accelerator.is_main_process:
+            (ckpt / "last" / "trainer_state.json").write_text(json.dumps(state, indent=1))
+        accelerator.wait_for_everyone()
+
+    if dev is None and accelerator.is_main_process:
+        _save_release(unwrapped, tokenizer, ckpt / "best")  # no dev set: the last model is the one we have
+    accelerator.wait_for_everyone()
+    wall = time.time() - t0
+    test_report = None
+    result_dir = Path(cfg.run.output_dir)
+    if accelerator.is_main_process:
+        best = EventModel.from_pretrained(ckpt / "best")
+        test_report = None
+        if cfg.data.test:
+            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test), str(accelerator.device))
+        metrics = {"dev": state["best_report"], "test": test_report, "history": state["history"],
+                   "train_wall_time_s": round(wall, 1), "precision": precision,
+                   "processes": accelerator.num_processes, "train_files": [f.path for f in cfg.data.train]}
+
+        def build(tmp: Path) -> None:
+            shutil.copytree(ckpt / "best", tmp)
+            (tmp / "training_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
+            from training.card import model_card
+
+            (tmp / "README.md").write_text(model_card(best, cfg, metrics), encoding="utf-8")
+
+        _atomic_publish(build, result_dir)
+        logger.info("model written to %s (%.0f s)", result_dir, wall)
+    accelerator.wait_for_everyone()
+    return TrainResult(result_dir, state["best_report"] or {}, test_report, state["history"], wall)
