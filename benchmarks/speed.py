@@ -2,8 +2,8 @@
 
 On the same sentences: throughput (sentences/s, tokens/s) at batch sizes 1, 8,
 32, 128; single-sentence latency percentiles; peak memory (RSS); all for fp32
-and, where the hardware has it, bf16; the share of sentences whose events are
-identical between the two; and, as the reference a user would otherwise pick,
+where the hardware has it, bf16, and int8 (dynamic quantization); the share of
+sentences whose events are identical to fp32's; and, as the reference a user would otherwise pick,
 ``transformers.pipeline("token-classification")`` on the same encoder with the
 same number of trigger labels, fp32, batch 32 (triggers only: less work).
 """
@@ -111,14 +111,14 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     n_tokens = sum(len(ids) for ids in fp32.tokenizer(texts)["input_ids"])
     result["tokens"] = n_tokens
     result["sitrep"]["fp32"] = _time_extractor(fp32, texts, n_tokens, quick)
-    if result["machine"]["bf16_native"]:
-        bf16 = EventExtractor.from_pretrained(model_dir, precision="bf16")
-        result["sitrep"]["bf16"] = _time_extractor(bf16, texts, n_tokens, quick)
-        a, b = fp32.predict_sentences(base), bf16.predict_sentences(base)
-        same = sum(_events_key(x) == _events_key(y) for x, y in zip(a, b))
-        result["fp32_bf16_same_events"] = round(same / len(base), 4)
-    else:
+    reference = fp32.predict_sentences(base)
+    if not result["machine"]["bf16_native"]:
         result["sitrep"]["bf16"] = {"skipped": "this CPU has no native bf16 (AMX/AVX512-BF16); bf16 would be emulated"}
+    for precision in (["bf16"] if result["machine"]["bf16_native"] else []) + ["int8"]:
+        ex = EventExtractor.from_pretrained(model_dir, precision=precision)
+        result["sitrep"][precision] = _time_extractor(ex, texts, n_tokens, quick)
+        same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(base)))
+        result["sitrep"][precision]["same_events_as_fp32"] = round(same / len(base), 4)
     if with_pipeline:
         result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.model.labels.trigger_labels))
         best = max(v["sentences_per_s"] for v in result["sitrep"]["fp32"]["throughput"].values())
@@ -145,9 +145,9 @@ def format_bench(r: dict[str, Any]) -> str:
         lat = res["latency_ms"]
         lines.append(f"sitrep {prec}: {tp}")
         lines.append(f"  latency 1 sentence: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; "
-                     f"peak RSS {res['peak_rss_mb']} MB")
-    if "fp32_bf16_same_events" in r:
-        lines.append(f"fp32 vs bf16: same events on {r['fp32_bf16_same_events']:.1%} of sentences")
+                     f"peak RSS so far {res['peak_rss_mb']} MB")
+        if "same_events_as_fp32" in res:
+            lines.append(f"  same events as fp32 on {res['same_events_as_fp32']:.1%} of distinct sentences")
     if "hf_pipeline" in r:
         hp = r["hf_pipeline"]
         lines.append(f"HF pipeline (token-classification, fp32, b32, triggers only): "

@@ -91,6 +91,8 @@ class EventExtractor:
         self.precision = resolve_precision(precision, self.device)
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         self.model = model.to(device=self.device, dtype=dtype).eval()
+        if self.precision == "int8":
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.min_score = min_score

@@ -92,13 +92,21 @@ class EventModel(nn.Module):
 
     # ---- construction and persistence -------------------------------------------------
     @classmethod
-    def from_encoder(cls, encoder_name: str, ontology: Ontology, **kwargs: Any) -> tuple["EventModel", Any]:
-        """A new model on pretrained encoder weights; returns ``(model, tokenizer)``."""
+    def from_encoder(cls, encoder_name: str, ontology: Ontology, encoder_layers: int | None = None,
+                     **kwargs: Any) -> tuple["EventModel", Any]:
+        """A new model on pretrained encoder weights; returns ``(model, tokenizer)``.
+
+        ``encoder_layers`` keeps only the first N transformer layers (a faster,
+        shallower encoder; the rest of the weights are not loaded).
+        """
         from transformers import AutoModel, AutoTokenizer
 
         path = resolve_encoder(encoder_name)
-        kw = {"add_pooling_layer": False} if json.loads((path / "config.json").read_text()).get(
-            "model_type") == "bert" else {}
+        kw: dict[str, Any] = {}
+        if json.loads((path / "config.json").read_text()).get("model_type") == "bert":
+            kw["add_pooling_layer"] = False
+        if encoder_layers is not None:
+            kw["num_hidden_layers"] = encoder_layers
         encoder = AutoModel.from_pretrained(path, **kw)
         tokenizer = AutoTokenizer.from_pretrained(path)
         config = EventModelConfig(ontology=ontology.to_dict(), encoder=encoder_name,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 __all__ = ["cpu_supports_bf16", "resolve_device", "resolve_precision", "PRECISIONS"]
 
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
 @lru_cache(maxsize=1)
@@ -38,11 +38,17 @@ def resolve_device(device: str) -> str:
 
 
 def resolve_precision(precision: str, device: str) -> str:
-    """``auto`` -> ``bf16`` where the device computes it natively, else ``fp32``."""
+    """``auto`` -> ``bf16`` where the device computes it natively, else ``fp32``.
+
+    ``int8`` (dynamic quantization of the linear layers, CPU only) is never
+    chosen automatically: it is faster, but its output is not identical.
+    """
     import torch
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision == "int8" and not device.startswith("cpu"):
+        raise ValueError("precision 'int8' (dynamic quantization) runs on the CPU only; use bf16 or fp32 on a GPU")
     if precision != "auto":
         return precision
     if device.startswith("cuda"):

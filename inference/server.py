@@ -6,16 +6,67 @@ pool (the extractor is thread-safe), so the event loop keeps answering
 ``/health`` while a large request is processed. Request limits are settings;
 a request over them gets 413 with a message naming the limit.
 """
-from __future__ import annotations
-
 import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["ServerSettings", "create_app", "app_from_env"]
+from pydantic import BaseModel, Field, model_validator
+
+__all__ = ["ServerSettings", "create_app", "app_from_env", "ExtractRequest", "ExtractResponse"]
+
+
+class ExtractRequest(BaseModel):
+    text: str | None = Field(None, description="one text (a sentence or a whole article)")
+    texts: list[str] | None = Field(None, description="several texts")
+    min_score: float | None = Field(None, ge=0.0, le=1.0, description="drop events and arguments below this")
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of 'text' or 'texts'")
+        return self
+
+
+class ArgumentOut(BaseModel):
+    role: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class TriggerOut(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class SentenceRef(BaseModel):
+    start: int
+    end: int
+
+
+class EventOut(BaseModel):
+    type: str
+    trigger: TriggerOut
+    arguments: list[ArgumentOut]
+    score: float
+    sentence: SentenceRef
+
+
+class DocumentOut(BaseModel):
+    text: str
+    events: list[EventOut]
+    sentences: list[SentenceRef]
+
+
+class ExtractResponse(BaseModel):
+    documents: list[DocumentOut]
 
 
 @dataclass
+
+
 class ServerSettings:
     """Settings of the HTTP service (also read from ``SITREP_*`` environment variables)."""
 
@@ -44,51 +95,8 @@ def create_app(extractor, settings: ServerSettings):
     """The FastAPI application serving ``extractor`` under ``settings``."""
     from fastapi import FastAPI, HTTPException
     from fastapi.concurrency import run_in_threadpool
-    from pydantic import BaseModel, Field, model_validator
 
     from inference import __version__
-
-    class ExtractRequest(BaseModel):
-        text: str | None = Field(None, description="one text (a sentence or a whole article)")
-        texts: list[str] | None = Field(None, description="several texts")
-        min_score: float | None = Field(None, ge=0.0, le=1.0, description="drop events and arguments below this")
-
-        @model_validator(mode="after")
-        def one_of(self):
-            if (self.text is None) == (self.texts is None):
-                raise ValueError("give exactly one of 'text' or 'texts'")
-            return self
-
-    class Argument(BaseModel):
-        role: str
-        start: int
-        end: int
-        text: str
-        score: float
-
-    class Trigger(BaseModel):
-        start: int
-        end: int
-        text: str
-
-    class SentenceRef(BaseModel):
-        start: int
-        end: int
-
-    class Event(BaseModel):
-        type: str
-        trigger: Trigger
-        arguments: list[Argument]
-        score: float
-        sentence: SentenceRef
-
-    class Document(BaseModel):
-        text: str
-        events: list[Event]
-        sentences: list[SentenceRef]
-
-    class ExtractResponse(BaseModel):
-        documents: list[Document]
 
     app = FastAPI(title="sitrep", version=__version__,
                   description="Event extraction from conflict news: Ambush, Retreat, Coup, Statement.")

@@ -19,7 +19,7 @@ app = typer.Typer(help="sitrep: event extraction from conflict news (Ambush, Ret
 app.add_typer(data_app, name="data")
 
 ModelOpt = typer.Option("models/default", "--model", "-m", help="Model directory written by `sitrep train`.")
-PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 (auto: bf16 where the CPU/GPU has it).")
+PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 | int8 (auto: bf16 where the CPU/GPU has it, else fp32; int8: CPU dynamic quantization).")
 
 
 def fail(message: str, code: int = 1) -> None:

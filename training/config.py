@@ -44,6 +44,7 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     encoder: str = DEFAULT_ENCODER              # 'pkg:<package>' or a local HF directory: the one line to change
+    encoder_layers: int | None = None           # keep only the first N layers of the encoder (faster); None: all
     encoder_config: dict[str, Any] | None = None  # build a randomly initialised encoder from this HF config instead
     tokenizer: str | None = None                # tokenizer directory when encoder_config is used (default: MiniLM's)
     max_length: int = 256                       # tokens per window; longer sentences are windowed

@@ -67,7 +67,7 @@ def _new_model(cfg: TrainConfig, ontology: Ontology):
     heads = dict(max_length=m.max_length, stride=m.stride, head_hidden=m.head_hidden, type_dim=m.type_dim,
                  dropout=m.dropout)
     if m.encoder_config is None:
-        return EventModel.from_encoder(m.encoder, ontology, **heads)
+        return EventModel.from_encoder(m.encoder, ontology, encoder_layers=m.encoder_layers, **heads)
     from inference.encoder import resolve_encoder
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_encoder(m.tokenizer or m.encoder))

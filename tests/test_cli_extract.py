@@ -1,0 +1,78 @@
+"""`sitrep extract` and `sitrep evaluate` as a user runs them."""
+import json
+
+from typer.testing import CliRunner
+
+from sitrep.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def test_extract_jsonl_keeps_ids_and_offsets(tiny_model_dir, tmp_path):
+    out = tmp_path / "out.jsonl"
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(ROOT / "data" / "seed.jsonl"),
+                              "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 15 and rows[0]["id"] == "seed-000-s00" and rows[0]["doc_id"] == "seed-000"
+    for r in rows:
+        for e in r["events"]:
+            assert r["text"][e["trigger"]["start"]:e["trigger"]["end"]] == e["trigger"]["text"]
+
+
+def test_extract_txt_and_stdin(tiny_model_dir):
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir),
+                              str(ROOT / "seeds" / "000_e5aaf2822eefe5aa.txt")])
+    assert res.exit_code == 0, res.output
+    (row,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert row["id"] == "000_e5aaf2822eefe5aa" and row["text"].startswith("Al-Qaida Affiliate")
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-"],
+                        input='{"id": "x", "text": "Troops fell back."}\n')
+    assert res.exit_code == 0 and json.loads(res.stdout)["id"] == "x"
+
+
+def test_bad_line_stops_before_writing_unless_skip_bad(tiny_model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Troops fell back."}\n{"id": "b"}\nnot json\n')
+    out = tmp_path / "out.jsonl"
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(out)])
+    assert res.exit_code == 1 and not out.exists()
+    assert "in.jsonl:2: text: missing" in res.output and "in.jsonl:3: not valid JSON" in res.output
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(out), "--skip-bad"])
+    assert res.exit_code == 0 and len(out.read_text().splitlines()) == 1
+
+
+def test_pretty_format(tiny_model_dir):
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "--format", "pretty",
+                              str(ROOT / "data" / "seed.jsonl")])
+    assert res.exit_code == 0 and "== seed-000-s" in res.stdout
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    res = runner.invoke(app, ["extract", "--model", str(tmp_path / "nope"), "-"], input="x")
+    assert res.exit_code == 1 and "is not a sitrep model directory" in res.output
+
+
+def test_evaluate_writes_report_plot_errors_and_baselines(tiny_model_dir, tmp_path):
+    seed = str(ROOT / "data" / "seed.jsonl")
+    res = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", seed, "--json",
+                              str(tmp_path / "r.json"), "--plot", str(tmp_path / "c.png"), "--errors",
+                              str(tmp_path / "e.jsonl"), "--baselines", "--train-data", seed])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {"tri_i", "tri_c", "arg_i", "arg_c", "sentence_types", "per_type", "per_role", "confusion",
+            "baselines"} <= set(report)
+    assert report["baselines"]["lexicon"]["tri_c"]["r"] == 1.0  # trained and tested on the same file
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    n_errors = len((tmp_path / "e.jsonl").read_text().splitlines())
+    t = report["tri_c"]
+    a = report["arg_c"]
+    assert n_errors == (t["n_pred"] - t["tp"]) + (t["n_gold"] - t["tp"]) + (a["n_pred"] - a["tp"]) + (
+        a["n_gold"] - a["tp"])
+
+
+def test_data_stats_json_counts_seed():
+    res = runner.invoke(app, ["data", "stats", str(ROOT / "data" / "seed.jsonl"), "--json"])
+    st = json.loads(res.stdout)
+    assert st["events"] == 11 and st["events_per_type"] == {"Ambush": 2, "Coup": 1, "Retreat": 2, "Statement": 6}

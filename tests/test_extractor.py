@@ -1,0 +1,122 @@
+"""The Python API on a tiny trained model: input checks, offsets, long texts, threads."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from inference import EventExtractor
+
+
+@pytest.fixture(scope="module")
+def ex(tiny_model_dir):
+    return EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
+
+
+def check_offsets(doc):
+    for e in doc.events:
+        assert doc.text[e.trigger.start:e.trigger.end] == e.trigger.text
+        assert 0.0 <= e.score <= 1.0
+        for a in e.arguments:
+            assert doc.text[a.start:a.end] == a.text and 0.0 <= a.score <= 1.0
+
+
+def test_seed_article_offsets_into_whole_text(ex):
+    from tests.conftest import ROOT
+
+    text = (ROOT / "seeds" / "000_e5aaf2822eefe5aa.txt").read_text(encoding="utf-8")
+    (doc,) = ex.extract(text)
+    assert len(doc.sentences) == 15
+    check_offsets(doc)
+    d = doc.to_dict()
+    assert set(d) == {"text", "events", "sentences"}
+    for e in d["events"]:
+        s = e["sentence"]
+        assert s["start"] <= e["trigger"]["start"] < e["trigger"]["end"] <= s["end"]
+
+
+def test_one_str_and_list_give_the_same(ex):
+    text = "Rebels ambushed a convoy near Gao on Monday, the army said."
+    assert ex.extract(text)[0].to_dict() == ex.extract([text, "x"])[0].to_dict()
+
+
+@pytest.mark.parametrize("bad, error, where", [
+    ([None], ValueError, r"texts\[0\] is None"),
+    (["ok", 3], TypeError, r"texts\[1\] must be a str"),
+    (5, TypeError, "texts must be a str or a sequence"),
+])
+def test_bad_input_names_the_item(ex, bad, error, where):
+    with pytest.raises(error, match=where):
+        ex.extract(bad)
+
+
+def test_empty_and_whitespace_give_empty_results(ex):
+    docs = ex.extract(["", "   \n\t"])
+    assert [d.events for d in docs] == [[], []] and [d.sentences for d in docs] == [[], []]
+    assert ex.extract([]) == []
+
+
+def test_odd_characters_keep_exact_offsets(ex):
+    texts = ["😀 The army said \x07 it pulled back from Gao. 中文 Кириллица “quotes” — dash.",
+             "\u200bZero width\u00a0space: rebels ambushed troops."]
+    for doc in ex.extract(texts):
+        check_offsets(doc)
+
+
+def test_very_long_inputs_are_windowed_not_truncated(ex):
+    long_sentence = " ".join(["the army said that rebels ambushed a convoy"] * 250)  # 2,000 words, no full stop
+    from inference.features import tokenize_windows
+
+    windows = tokenize_windows(ex.tokenizer, [long_sentence], 64, 16)
+    assert len(windows) > 1 and windows[-1].word_spans[-1][1] == len(long_sentence)
+    owned = [w.words[i] for w in windows for i in range(*w.owned)]
+    assert owned == sorted(set(owned)) == list(range(2000))  # every word decided by exactly one window
+    (doc,) = ex.extract(long_sentence)
+    assert len(doc.sentences) == 1
+    check_offsets(doc)
+    article = "Rebels ambushed a convoy. " * 4000  # 100,000+ characters
+    (doc,) = ex.extract(article)
+    assert len(doc.sentences) == 4000
+    check_offsets(doc)
+
+
+def test_windowing_decides_each_trigger_once(ex):
+    text = " ".join(["Rebels ambushed a convoy near Gao on Monday, the army said, and troops fell back."] * 6)
+    small = EventExtractor(ex.model, ex.tokenizer, precision="fp32")
+    small.model.config.max_length, small.model.config.stride = 24, 8
+    try:
+        windowed = small.predict_sentences([text])[0]
+    finally:
+        small.model.config.max_length, small.model.config.stride = 64, 16
+    starts = [e.trigger.start for e in windowed]
+    assert len(starts) == len(set(starts))
+    for e in windowed:
+        assert text[e.trigger.start:e.trigger.end] == e.trigger.text
+
+
+def test_thread_safe(ex):
+    texts = [f"Rebels ambushed convoy number {i} near Gao, the army said." for i in range(40)]
+    expected = [d.to_dict() for d in ex.extract(texts)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda t: ex.extract(t)[0].to_dict(), texts))
+    assert got == expected
+
+
+def test_min_score_filters(ex):
+    text = "Rebels ambushed a convoy near Gao on Monday, the army said."
+    for e in ex.extract(text, min_score=0.9)[0].events:
+        assert e.score >= 0.9 and all(a.score >= 0.9 for a in e.arguments)
+
+
+def test_options_are_checked(tiny_model_dir):
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        EventExtractor.from_pretrained(tiny_model_dir, precision="fp16")
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        EventExtractor.from_pretrained(tiny_model_dir, batch_size=0)
+
+
+def test_bf16_runs_and_mostly_agrees(tiny_model_dir, seed_sentences):
+    fp32 = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
+    bf16 = EventExtractor.from_pretrained(tiny_model_dir, precision="bf16")
+    texts = [s.text for s in seed_sentences]
+    a = [[(e.type, e.trigger.start) for e in evs] for evs in fp32.predict_sentences(texts)]
+    b = [[(e.type, e.trigger.start) for e in evs] for evs in bf16.predict_sentences(texts)]
+    assert sum(x == y for x, y in zip(a, b)) >= len(texts) - 2
