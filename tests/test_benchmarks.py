@@ -1,0 +1,39 @@
+"""Benchmark scripts on the tiny model: they run and report what they promise."""
+from benchmarks.baselines import LexiconBaseline, TfidfBaseline
+from benchmarks.learning_curve import subset_by_document
+from benchmarks.speed import format_bench, run_bench
+from tests.conftest import ROOT
+
+
+def test_bench_reports_throughput_latency_memory(tiny_model_dir):
+    r = run_bench(str(tiny_model_dir), ROOT / "data" / "seed.jsonl", min_sentences=40, quick=True,
+                  with_pipeline=False)
+    fp32 = r["sitrep"]["fp32"]
+    assert set(fp32["throughput"]) == {"1", "8", "32", "128"}
+    assert all(v["sentences_per_s"] > 0 for v in fp32["throughput"].values())
+    assert fp32["latency_ms"]["p50"] <= fp32["latency_ms"]["p99"] and fp32["peak_rss_mb"] > 0
+    assert 0.0 <= r["sitrep"]["int8"]["same_events_as_fp32"] <= 1.0
+    assert r["versions"]["torch"] and "cores" in r["machine"]
+    assert "sitrep fp32" in format_bench(r)
+
+
+def test_lexicon_baseline_longest_match(seed_sentences):
+    lex = LexiconBaseline().fit(seed_sentences)
+    assert lex.lexicon["according to"] == "Statement"
+    (pred,) = lex.predict([seed_sentences[1]])
+    assert ("Statement", "According to") in [(e.type, e.trigger.text) for e in pred.events]
+
+
+def test_tfidf_baseline_predicts_type_sets(seed_sentences):
+    types = ["Ambush", "Retreat", "Coup", "Statement"]
+    rows = TfidfBaseline(types).fit(seed_sentences).predict_types(seed_sentences)
+    assert len(rows) == len(seed_sentences) and all(len(r) == 4 for r in rows)
+
+
+def test_learning_curve_subsets_whole_documents(seed_sentences):
+    from inference.records import Sentence
+
+    sents = [Sentence(f"d{i}-s{j}", "x", [], f"d{i}") for i in range(10) for j in range(3)]
+    sub = subset_by_document(sents, 0.3)
+    assert len(sub) == 9 and len({s.doc_id for s in sub}) == 3
+    assert subset_by_document(sents, 0.3) == sub  # seeded
