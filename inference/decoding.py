@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from inference.labels import bio_to_spans
+import numpy as np
+
+from inference.labels import bio_to_spans, viterbi_bio
 from inference.records import Argument, Event, Span
 
-__all__ = ["DecodedTrigger", "decode_triggers", "decode_arguments", "char_span", "make_event"]
+__all__ = ["DecodedTrigger", "best_tags", "decode_triggers", "decode_arguments", "char_span", "make_event"]
 
 
 class DecodedTrigger(tuple):
@@ -24,6 +26,13 @@ class DecodedTrigger(tuple):
     last = property(lambda self: self[1])
     type = property(lambda self: self[2])
     score = property(lambda self: self[3])
+
+
+def best_tags(probs: np.ndarray, labels: np.ndarray, follow: np.ndarray, start: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Well-formed BIO tags (constrained Viterbi) for per-word label probabilities, and each tag's probability."""
+    path = viterbi_bio(probs, follow, start)
+    return labels[path], probs[np.arange(len(path)), path]
 
 
 def char_span(text: str, word_spans: Sequence[tuple[int, int]], first: int, last: int) -> Span:

@@ -17,8 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from inference.decoding import decode_arguments, decode_triggers, make_event
+from inference.decoding import best_tags, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
+from inference.labels import bio_transitions
 from inference.model import EventModel
 from inference.ontology import Ontology
 from inference.records import Argument, Event, Sentence, Span
@@ -102,6 +103,8 @@ class EventExtractor:
         self._trigger_tags = np.array(labels.trigger_labels, dtype=object)
         self._role_tags = np.array(labels.role_labels, dtype=object)
         self._type_id = labels.type_id
+        self._trigger_bio = bio_transitions(labels.trigger_labels)
+        self._role_bio = bio_transitions(labels.role_labels)
 
     @property
     def ontology(self) -> Ontology:
@@ -193,15 +196,14 @@ class EventExtractor:
             mask[i, :len(w)] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         hidden = self.model.encode(ids, mask)
-        t_prob, t_arg = torch.softmax(self.model.trigger_logits(hidden).float(), -1).max(-1)
-        t_prob, t_arg = t_prob.cpu().numpy(), t_arg.cpu().numpy()
+        t_probs = torch.softmax(self.model.trigger_logits(hidden).float(), -1).cpu().numpy()
 
         pending = []  # (batch row, decoded trigger, first token, last token)
         for i, w in enumerate(batch):
-            heads = np.asarray(w.heads, dtype=np.int64)
-            if heads.size == 0:
+            if not w.heads:
                 continue
-            for trig in decode_triggers(self._trigger_tags[t_arg[i, heads]], t_prob[i, heads], w.owned):
+            tags, scores = best_tags(t_probs[i, w.heads], self._trigger_tags, *self._trigger_bio)
+            for trig in decode_triggers(tags, scores, w.owned):
                 if trig.score < threshold:
                     continue
                 last_tok = w.heads[trig.last] - 1 if trig.last < len(w.heads) else len(w) - 2
@@ -214,14 +216,12 @@ class EventExtractor:
             hidden, torch.tensor([p[0] for p in pending], device=dev), torch.tensor([p[2] for p in pending], device=dev),
             torch.tensor([p[3] for p in pending], device=dev),
             torch.tensor([self._type_id[p[1].type] for p in pending], device=dev))
-        r_prob, r_arg = torch.softmax(r_logits.float(), -1).max(-1)
-        r_prob, r_arg = r_prob.cpu().numpy(), r_arg.cpu().numpy()
+        r_probs = torch.softmax(r_logits.float(), -1).cpu().numpy()
         for k, (i, trig, _, _) in enumerate(pending):
             w = batch[i]
             text = sentences[w.sample]
-            heads = np.asarray(w.heads, dtype=np.int64)
-            args = decode_arguments(text, w.word_spans, self._role_tags[r_arg[k, heads]], r_prob[k, heads],
-                                    (trig.first, trig.last), threshold)
+            tags, scores = best_tags(r_probs[k, w.heads], self._role_tags, *self._role_bio)
+            args = decode_arguments(text, w.word_spans, tags, scores, (trig.first, trig.last), threshold)
             out[i].append(make_event(text, w.word_spans, trig, args))
         return out
 

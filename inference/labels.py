@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from inference.ontology import Ontology
 
-__all__ = ["LabelSet", "spans_to_bio", "bio_to_spans"]
+__all__ = ["LabelSet", "spans_to_bio", "bio_to_spans", "bio_transitions", "viterbi_bio"]
 
 OUTSIDE = "O"
 
@@ -77,3 +79,43 @@ def bio_to_spans(tags: Sequence[str], scores: Sequence[float] | None = None) -> 
         if label is not None:
             cur = [i, i + 1, label, [s]]
     return spans
+
+
+def bio_transitions(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which label may follow which (``I-X`` only after ``B-X`` or ``I-X``), and which may start."""
+    n = len(labels)
+    follow = np.ones((n, n), dtype=bool)
+    for j, lab in enumerate(labels):
+        if lab.startswith("I-"):
+            follow[:, j] = [prev in (f"B-{lab[2:]}", lab) for prev in labels]
+    start = np.array([not lab.startswith("I-") for lab in labels])
+    return follow, start
+
+
+def viterbi_bio(probs: np.ndarray, follow: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The most probable well-formed BIO label sequence for per-word label probabilities.
+
+    Independent per-word argmax can leave an ``I-`` with no ``B-`` (a fragment
+    such as a lone "of"); the constrained best path never does.
+
+    >>> labels = ["O", "B-Agent", "I-Agent"]
+    >>> f, s = bio_transitions(labels)
+    >>> viterbi_bio(np.array([[0.6, 0.3, 0.1], [0.2, 0.1, 0.7]]), f, s).tolist()
+    [1, 2]
+    """
+    n, _ = probs.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    logp = np.log(np.clip(probs, 1e-12, None))
+    penalty = np.where(follow, 0.0, -np.inf)
+    score = np.where(start, logp[0], -np.inf)
+    back = np.zeros(probs.shape, dtype=np.int64)
+    for t in range(1, n):
+        cand = score[:, None] + penalty            # [prev, next]
+        back[t] = cand.argmax(0)
+        score = cand.max(0) + logp[t]
+    path = np.empty(n, dtype=np.int64)
+    path[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path

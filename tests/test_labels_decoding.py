@@ -36,3 +36,24 @@ def test_decode_arguments_exact_text_and_threshold():
     tags = ["B-Agent", "I-Agent", "I-Agent", "I-Agent", "O", "B-Origin", "O"]
     args = decode_arguments(text, words, tags, [0.9, 0.9, 0.9, 0.9, 0.9, 0.3, 0.9], (4, 5), min_score=0.5)
     assert [(a.role, a.text, a.start, a.end) for a in args] == [("Agent", "Rebels of the north", 0, 19)]
+
+
+def test_viterbi_never_leaves_a_fragment():
+    import numpy as np
+
+    from inference.decoding import best_tags
+    from inference.labels import bio_transitions
+
+    labels = np.array(["O", "B-Message", "I-Message", "B-Time", "I-Time"], dtype=object)
+    follow, start = bio_transitions(list(labels))
+    # argmax per word would give O, I-Message, O: a lone "I-" fragment
+    probs = np.array([[0.7, 0.1, 0.1, 0.05, 0.05],
+                      [0.3, 0.2, 0.4, 0.05, 0.05],
+                      [0.8, 0.05, 0.05, 0.05, 0.05]])
+    tags, scores = best_tags(probs, labels, follow, start)
+    assert list(tags) == ["O", "O", "O"]  # 0.7*0.3*0.8 beats B-,I- (0.1*0.4*0.8) and O,B-,O (0.7*0.2*0.8)
+    assert all(not (t.startswith("I-") and (i == 0 or tags[i - 1][2:] != t[2:])) for i, t in enumerate(tags))
+    assert scores.shape == (3,)
+    # a confident span is kept whole
+    probs2 = np.array([[0.05, 0.9, 0.02, 0.02, 0.01], [0.05, 0.02, 0.9, 0.02, 0.01], [0.9, 0.03, 0.03, 0.02, 0.02]])
+    assert list(best_tags(probs2, labels, follow, start)[0]) == ["B-Message", "I-Message", "O"]
