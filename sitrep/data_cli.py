@@ -138,6 +138,26 @@ def templates(files: list[Path] = typer.Argument(..., help="JSONL data files."),
         raise typer.Exit(1)
 
 
+@data_app.command()
+def agreement(second: Path = typer.Argument(..., help="The second annotator's .ann file (D: <sentence id>, S: text)."),
+              gold: Path = typer.Argument(..., help="The gold JSONL file holding the first annotation."),
+              out_dir: Path = typer.Option(Path("data/agreement"), help="Where first/second_pass.jsonl go."),
+              json_out: Path | None = typer.Option(None, "--json", help="Write the scores here.")):
+    """Score an independent second annotation against the first (Tri-C, Arg-C ... between annotators)."""
+    from benchmarks.report import format_report
+    from inference.atomic import write_json
+    from training.corpus.agreement import agreement as run_agreement
+
+    try:
+        report = run_agreement(second, gold, out_dir)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(format_report(report))
+    if json_out:
+        write_json(json_out, report)
+
+
 @import_app.command("geneva")
 def import_geneva(src: Path = typer.Argument(..., help="A GENEVA JSONL file (e.g. ../shared/data/geneva/val.jsonl)."),
                   out: Path = typer.Argument(..., help="Output JSONL in the sitrep format."),

@@ -107,3 +107,18 @@ def test_geneva_detokenize_and_convert():
     (ev,) = sent.events
     assert (ev.type, ev.trigger.text) == ("Statement", "said")
     assert [(a.role, a.text) for a in ev.arguments] == [("Speaker", "The army"), ("Message", "it won")]
+
+
+def test_agreement_scores_second_pass_against_gold(tmp_path):
+    from inference.records import Event, Sentence, Span, save_sentences
+    from training.corpus.agreement import agreement
+
+    gold = tmp_path / "gold.jsonl"
+    save_sentences(gold, [Sentence("d-001-s03", "Troops fled Gao.", [Event("Retreat", Span(7, 11, "fled"))]),
+                          Sentence("d-001-s04", "Rebels ambushed a convoy.", [])])
+    second = tmp_path / "second.ann"
+    second.write_text("D: d-001-s03\nS: Troops fled Gao.\nE: Retreat | fled | Agent=Troops\n"
+                      "D: d-001-s04\nS: Rebels ambushed a convoy.\nE: Ambush | ambushed\n")
+    report = agreement(second, gold, tmp_path)
+    assert (report["tri_c"]["tp"], report["tri_c"]["n_pred"], report["tri_c"]["n_gold"]) == (1, 2, 1)
+    assert (tmp_path / "first_pass.jsonl").is_file() and (tmp_path / "second_pass.jsonl").is_file()

@@ -104,17 +104,36 @@ def epoch_indices(sources: list[int], weights: list[float], seed: int, epoch: in
 
 
 class EpochSampler(torch.utils.data.Sampler):
-    """Yields ``epoch_indices`` for the epoch last set; accelerate shards it across processes."""
+    """Yields ``epoch_indices`` for the epoch last set, grouped by length; accelerate shards it.
 
-    def __init__(self, sources: list[int], weights: list[float], seed: int):
+    Rows are shuffled, cut into pools of 50 batches, sorted by length within a
+    pool, and the batches are shuffled again: batches hold sentences of
+    similar length, so little compute goes to padding, while the order stays
+    random and depends only on the seed and the epoch.
+    """
+
+    def __init__(self, sources: list[int], weights: list[float], seed: int, lengths: list[int] | None = None,
+                 batch_size: int = 1):
         self.sources, self.weights, self.seed, self.epoch = sources, weights, seed, 0
+        self.lengths, self.batch_size = lengths, batch_size
         self._len = len(epoch_indices(sources, weights, seed, 0))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
-        return iter(epoch_indices(self.sources, self.weights, self.seed, self.epoch))
+        order = epoch_indices(self.sources, self.weights, self.seed, self.epoch)
+        if self.lengths is None or self.batch_size <= 1:
+            return iter(order)
+        rng = np.random.default_rng([self.seed, self.epoch, 1])
+        pool = self.batch_size * 50
+        batches = []
+        for k in range(0, len(order), pool):
+            chunk = sorted(order[k:k + pool], key=lambda i: self.lengths[i])
+            batches += [chunk[j:j + self.batch_size] for j in range(0, len(chunk), self.batch_size)]
+        full = [b for b in batches if len(b) == self.batch_size]
+        rest = [i for b in batches if len(b) < self.batch_size for i in b]
+        return iter([i for j in rng.permutation(len(full)) for i in full[j]] + rest)
 
     def __len__(self) -> int:
         return self._len

@@ -124,7 +124,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
         ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
     sources = ds["source"]
     weights = [f.weight for f in cfg.data.train]
-    sampler = EpochSampler(sources, weights, cfg.run.seed)
+    sampler = EpochSampler(sources, weights, cfg.run.seed, [len(x) for x in ds["input_ids"]], cfg.optim.batch_size)
     rows_per_epoch = len(sampler)
     steps_per_epoch = math.ceil(rows_per_epoch / (cfg.optim.batch_size * accelerator.num_processes
                                                   * cfg.optim.grad_accum))

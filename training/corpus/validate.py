@@ -58,6 +58,30 @@ def _check_score(obj: dict, where: str, out: list[tuple[str, str]]) -> None:
             out.append((f"{where}.score", f"{s!r} is not a number in 0..1"))
 
 
+def _check_arguments(args, etype, text: str, where: str, ontology: Ontology, out: list[tuple[str, str]]) -> None:
+    if not isinstance(args, list):
+        out.append((f"{where}.arguments", "must be a list"))
+        return
+    seen = set()
+    for j, arg in enumerate(args):
+        aw = f"{where}.arguments[{j}]"
+        if not isinstance(arg, dict):
+            out.append((aw, "must be an object"))
+            continue
+        role = arg.get("role")
+        if role not in ontology.roles:
+            out.append((f"{aw}.role", f"{role!r} is not a role of the ontology"))
+        elif etype in ontology.type_names and not ontology.allowed(etype, role):
+            out.append((f"{aw}.role", f"{role!r} is not allowed for {etype} "
+                                      f"(allowed: {', '.join(ontology.spec(etype).roles)})"))
+        _check_score(arg, aw, out)
+        span = _check_span(arg, text, aw, out)
+        if span is not None:
+            if (role, span) in seen:
+                out.append((aw, f"duplicate argument {role} {text[span[0]:span[1]]!r}"))
+            seen.add((role, span))
+
+
 def validate_record(obj, ontology: Ontology) -> list[tuple[str, str]]:
     """Return ``(field, problem)`` pairs for one parsed record; empty when valid."""
     out: list[tuple[str, str]] = []
@@ -86,29 +110,7 @@ def validate_record(obj, ontology: Ontology) -> list[tuple[str, str]]:
             out.append((f"{w}.type", f"{etype!r} is not an event type of the ontology ({', '.join(ontology.type_names)})"))
         _check_score(ev, w, out)
         trig = _check_span(ev.get("trigger"), text, f"{w}.trigger", out)
-        args = ev.get("arguments", [])
-        if not isinstance(args, list):
-            out.append((f"{w}.arguments", "must be a list"))
-            args = []
-        seen_args = set()
-        for j, arg in enumerate(args):
-            aw = f"{w}.arguments[{j}]"
-            if not isinstance(arg, dict):
-                out.append((aw, "must be an object"))
-                continue
-            role = arg.get("role")
-            if role not in ontology.roles:
-                out.append((f"{aw}.role", f"{role!r} is not a role of the ontology"))
-            elif etype in ontology.type_names and not ontology.allowed(etype, role):
-                out.append((f"{aw}.role", f"{role!r} is not allowed for {etype} "
-                                          f"(allowed: {', '.join(ontology.spec(etype).roles)})"))
-            _check_score(arg, aw, out)
-            span = _check_span(arg, text, aw, out)
-            if span is not None:
-                key = (role, span)
-                if key in seen_args:
-                    out.append((aw, f"duplicate argument {role} {text[span[0]:span[1]]!r}"))
-                seen_args.add(key)
+        _check_arguments(ev.get("arguments", []), etype, text, w, ontology, out)
         if trig is not None:
             key = (etype, trig)
             if key in seen_events:
