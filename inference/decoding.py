@@ -30,8 +30,14 @@ class DecodedTrigger(tuple):
 
 def best_tags(probs: np.ndarray, labels: np.ndarray, follow: np.ndarray, start: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Well-formed BIO tags (constrained Viterbi) for per-word label probabilities, and each tag's probability."""
-    path = viterbi_bio(probs, follow, start)
+    """Well-formed BIO tags (constrained Viterbi) for per-word label probabilities, and each tag's probability.
+
+    When the per-word argmax is already well formed it is the constrained
+    optimum too, so the Viterbi pass runs only for the rare ill-formed case.
+    """
+    path = probs.argmax(-1)
+    if len(path) and (not start[path[0]] or not follow[path[:-1], path[1:]].all()):
+        path = viterbi_bio(probs, follow, start)
     return labels[path], probs[np.arange(len(path)), path]
 
 

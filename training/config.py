@@ -58,7 +58,7 @@ class ModelConfig:
 class OptimConfig:
     batch_size: int = 16                        # sentences per step per process
     grad_accum: int = 1                         # gradient accumulation steps
-    epochs: int = 8
+    epochs: int = 6
     max_steps: int | None = None                # stop after this many optimizer steps; the LR schedule is unchanged
     lr_encoder: float = 1e-4                    # learning rate of the pretrained encoder
     lr_heads: float = 1e-3                      # learning rate of the trigger and argument heads

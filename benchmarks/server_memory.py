@@ -1,0 +1,73 @@
+"""Peak memory of the HTTP service with a model, under a short load on loopback.
+
+    .venv/bin/python -m benchmarks.server_memory --model models/default --data data/dev.jsonl
+
+Starts ``sitrep serve`` on a free 127.0.0.1 port, sends the file's sentences in
+requests of 32 texts (a bounded number of requests), then reads the server's
+peak resident memory (VmHWM) from /proc and stops it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from inference.records import load_sentences
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not found")
+
+
+def measure(model: str, data: Path, max_requests: int = 50) -> dict:
+    texts = [s.text for s in load_sentences(data)]
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        idle = _peak_rss_mb(proc.pid)
+        sent, t0 = 0, time.perf_counter()
+        for k in range(0, min(len(texts), 32 * max_requests), 32):
+            body = json.dumps({"texts": texts[k:k + 32]}).encode()
+            req = urllib.request.Request(base + "/extract", data=body, headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=120).read()
+            sent += len(texts[k:k + 32])
+        elapsed = time.perf_counter() - t0
+        return {"model": model, "sentences": sent, "requests": -(-sent // 32), "sentences_per_s": round(sent / elapsed, 1),
+                "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(_peak_rss_mb(proc.pid), 1)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="models/default")
+    ap.add_argument("--data", type=Path, default=Path("data/dev.jsonl"))
+    args = ap.parse_args()
+    print(json.dumps(measure(args.model, args.data), indent=1))
+
+
+if __name__ == "__main__":
+    main()
