@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -93,7 +94,9 @@ class EventExtractor:
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         self.model = model.to(device=self.device, dtype=dtype).eval()
         if self.precision == "int8":
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
+                warnings.simplefilter("ignore")
+                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.min_score = min_score

@@ -225,7 +225,6 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     result_dir = Path(cfg.run.output_dir)
     if accelerator.is_main_process:
         best = EventModel.from_pretrained(ckpt / "best")
-        test_report = None
         if cfg.data.test:
             test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test), str(accelerator.device))
         metrics = {"dev": state["best_report"], "test": test_report, "history": state["history"],
