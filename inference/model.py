@@ -107,7 +107,15 @@ class EventModel(nn.Module):
             kw["add_pooling_layer"] = False
         if encoder_layers is not None:
             kw["num_hidden_layers"] = encoder_layers
-        encoder = AutoModel.from_pretrained(path, **kw)
+        from transformers.utils import logging as hf_logging
+
+        # the load report would list the pooler and any dropped layers as "unexpected": both are intended
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            encoder = AutoModel.from_pretrained(path, **kw)
+        finally:
+            hf_logging.set_verbosity(verbosity)
         tokenizer = AutoTokenizer.from_pretrained(path)
         config = EventModelConfig(ontology=ontology.to_dict(), encoder=encoder_name,
                                   encoder_config=encoder.config.to_dict(), **kwargs)
