@@ -86,3 +86,25 @@ def test_inference_never_imports_training():
     light = ("import sys, inference, inference.records, inference.scoring; "
              "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", light], cwd=ROOT).returncode == 0
+
+
+def test_two_processes_train_and_only_main_writes(tmp_path, eight):
+    """The same loop under torch.distributed (2 CPU processes, gloo), as `accelerate launch`/torchrun run it."""
+    import shutil
+
+    torchrun = shutil.which("torchrun", path=str(ROOT / ".venv" / "bin")) or shutil.which("torchrun")
+    assert torchrun, "torchrun comes with torch"
+    out = tmp_path / "model"
+    cfg = tiny_config(tmp_path, [eight], eight, **{"optim.epochs": 2})
+    sets = [f"--set=model.encoder_config={cfg.model.encoder_config!r}"]
+    proc = subprocess.run(
+        [torchrun, "--nproc_per_node", "2", "-m", "sitrep", "train", "--config", str(ROOT / "configs/default.yaml"),
+         f"--set=data.train=[{eight}]", f"--set=data.dev={eight}", "--set=data.test=null", *sets,
+         "--set=model.max_length=64", "--set=model.stride=16", "--set=optim.batch_size=2", "--set=optim.epochs=2",
+         "--set=run.precision=fp32", f"--set=run.output_dir={out}", f"--set=run.checkpoint_dir={tmp_path / 'ckpt'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 process(es)" in proc.stderr
+    assert not list(tmp_path.glob(".model.*"))  # the atomic publish left no temporary folder behind
+    ex = EventExtractor.from_pretrained(out, precision="fp32")
+    assert len(ex.extract("Troops fell back from Gao on Monday.")) == 1

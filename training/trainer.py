@@ -104,7 +104,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     """Train a model as ``cfg`` says and publish it to ``cfg.run.output_dir``."""
     import yaml
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import DistributedDataParallelKwargs, set_seed
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
@@ -113,8 +113,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
         torch.set_num_threads(cfg.run.num_threads)
     device_kind = "cuda" if torch.cuda.is_available() else "cpu"
     precision = resolve_precision(cfg.run.precision, device_kind)
+    # a batch without gold events leaves the argument head unused on that process: DDP must allow it
+    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
     accelerator = Accelerator(mixed_precision="bf16" if precision == "bf16" else "no",
-                              gradient_accumulation_steps=cfg.optim.grad_accum, cpu=device_kind == "cpu")
+                              gradient_accumulation_steps=cfg.optim.grad_accum, cpu=device_kind == "cpu",
+                              kwargs_handlers=[ddp])
     set_seed(cfg.run.seed)
     ontology = Ontology.load(cfg.data.ontology)
     model, tokenizer = _new_model(cfg, ontology)
@@ -155,7 +158,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
 
     if accelerator.is_main_process:
         logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)",
-                    cfg.model.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
+                    accelerator.unwrap_model(model).config.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
                     precision, accelerator.num_processes)
     unwrapped = accelerator.unwrap_model(model)
 
