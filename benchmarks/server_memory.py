@@ -15,15 +15,46 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from inference.records import load_sentences
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(model: str, timeout_s: float = 60.0) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``sitrep serve`` in a subprocess on a free loopback port, healthy; stopped on exit."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"sitrep serve did not become healthy on {base}") from None
+                time.sleep(0.25)
+        yield proc, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def post_json(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req, timeout=120).read())
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -35,30 +66,15 @@ def _peak_rss_mb(pid: int) -> float:
 
 def measure(model: str, data: Path, max_requests: int = 50) -> dict:
     texts = [s.text for s in load_sentences(data)]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.25)
+    with running_server(model) as (proc, base):
         idle = _peak_rss_mb(proc.pid)
         sent, t0 = 0, time.perf_counter()
         for k in range(0, min(len(texts), 32 * max_requests), 32):
-            body = json.dumps({"texts": texts[k:k + 32]}).encode()
-            req = urllib.request.Request(base + "/extract", data=body, headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(req, timeout=120).read()
+            post_json(base + "/extract", {"texts": texts[k:k + 32]})
             sent += len(texts[k:k + 32])
         elapsed = time.perf_counter() - t0
         return {"model": model, "sentences": sent, "requests": -(-sent // 32), "sentences_per_s": round(sent / elapsed, 1),
                 "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(_peak_rss_mb(proc.pid), 1)}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> None:

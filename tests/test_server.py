@@ -1,9 +1,5 @@
 """The HTTP service: every endpoint and error with TestClient, then one real server on loopback."""
 import json
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -11,7 +7,6 @@ from fastapi.testclient import TestClient
 
 from inference import EventExtractor
 from inference.server import ServerSettings, create_app
-from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -59,23 +54,9 @@ def test_openapi_docs(client):
 
 
 def test_real_server_on_loopback(tiny_model_dir):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", str(tiny_model_dir),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.25)
-        req = urllib.request.Request(base + "/extract", data=json.dumps({"text": "Troops fell back."}).encode(),
-                                     headers={"Content-Type": "application/json"})
-        body = json.loads(urllib.request.urlopen(req, timeout=30).read())
+    from benchmarks.server_memory import post_json, running_server
+
+    with running_server(str(tiny_model_dir)) as (_, base):
+        body = post_json(base + "/extract", {"text": "Troops fell back."})
         assert body["documents"][0]["text"] == "Troops fell back."
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        assert json.loads(urllib.request.urlopen(base + "/health", timeout=5).read()) == {"status": "ok"}
