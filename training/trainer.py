@@ -156,11 +156,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
         shutil.rmtree(ckpt)  # a fresh run must not pick up an old best model
     accelerator.wait_for_everyone()
 
+    unwrapped = accelerator.unwrap_model(model)
     if accelerator.is_main_process:
         logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)",
-                    accelerator.unwrap_model(model).config.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
+                    unwrapped.config.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
                     precision, accelerator.num_processes)
-    unwrapped = accelerator.unwrap_model(model)
 
     def evaluate_and_keep(tag: str) -> bool:
         """Score dev, keep the model if best; return True when early stopping says stop."""
