@@ -2,8 +2,9 @@
 
 On the same sentences: throughput (sentences/s, tokens/s) at batch sizes 1, 8,
 32, 128; single-sentence latency percentiles; peak memory (RSS); all for fp32
-where the hardware has it, bf16, and int8 (dynamic quantization); the share of
-sentences whose events are identical to fp32's; and, as the reference a user would otherwise pick,
+where the hardware has it, bf16, and int8 (dynamic quantization), then ONNX
+Runtime fp32 and int8 (``sitrep export onnx``); the share of sentences whose
+events are identical to torch fp32's; and, as the reference a user would otherwise pick,
 ``transformers.pipeline("token-classification")`` on the same encoder with the
 same number of trigger labels, fp32, batch 32 (triggers only: less work).
 """
@@ -85,6 +86,29 @@ def _time_pipeline(model_dir: str, texts: list[str], n_labels: int) -> dict[str,
             "sentences": len(texts)}
 
 
+def _time_onnx(model_dir: str, texts: list[str], base: list[str], n_tokens: int, reference, quick: bool
+               ) -> dict[str, Any]:
+    """ONNX Runtime fp32 and int8 on the same sentences (the model exported to a temporary folder)."""
+    import tempfile
+
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return {"skipped": "onnxruntime is not installed (pip install -e '.[onnx]')"}
+    from inference.extractor import EventExtractor
+    from inference.onnx_export import export_onnx
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_dir = export_onnx(model_dir, Path(tmp) / "onnx", int8=True)
+        for precision in ("fp32", "int8"):
+            ex = EventExtractor.from_pretrained(onnx_dir, precision=precision)
+            out[precision] = _time_extractor(ex, texts, n_tokens, quick)
+            same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(base)))
+            out[precision]["same_events_as_fp32"] = round(same / len(base), 4)
+    return out
+
+
 def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool = False,
               with_pipeline: bool = True) -> dict[str, Any]:
     """Measure everything on the sentences of ``data`` (repeated up to ``min_sentences``)."""
@@ -123,8 +147,9 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
         result["sitrep"][precision] = _time_extractor(ex, texts, n_tokens, quick)
         same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(base)))
         result["sitrep"][precision]["same_events_as_fp32"] = round(same / len(base), 4)
+    result["onnx"] = _time_onnx(model_dir, texts, base, n_tokens, reference, quick)
     if with_pipeline:
-        result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.model.labels.trigger_labels))
+        result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.labels.trigger_labels))
         best = max(v["sentences_per_s"] for v in result["sitrep"]["fp32"]["throughput"].values())
         if "sentences_per_s" in result["hf_pipeline"]:
             result["ratio_sitrep_fp32_b32_over_pipeline"] = round(
@@ -154,6 +179,13 @@ def format_bench(r: dict[str, Any]) -> str:
                      f"peak RSS so far {res['peak_rss_mb']} MB")
         if "same_events_as_fp32" in res:
             lines.append(f"  same events as fp32 on {res['same_events_as_fp32']:.1%} of distinct sentences")
+    for prec, res in r.get("onnx", {}).items():
+        if prec == "skipped":
+            lines.append(f"onnx: skipped ({res})")
+            continue
+        tp = ", ".join(f"b{bs}: {v['sentences_per_s']:.0f}" for bs, v in res["throughput"].items())
+        lines.append(f"onnxruntime {prec}: {tp} sent/s; latency p50 {res['latency_ms']['p50']} ms; "
+                     f"same events as torch fp32 on {res['same_events_as_fp32']:.1%}")
     if "hf_pipeline" in r:
         hp = r["hf_pipeline"]
         lines.append(f"HF pipeline (token-classification, fp32, b32, triggers only): "

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
-__all__ = ["atomic_open", "write_json"]
+__all__ = ["atomic_open", "write_json", "publish_directory"]
 
 
 @contextmanager
@@ -34,3 +35,24 @@ def write_json(path: str | Path, obj: Any) -> None:
     with atomic_open(path) as f:
         json.dump(obj, f, indent=1, ensure_ascii=False)
         f.write("\n")
+
+
+def publish_directory(build: Callable[[Path], None], target: str | Path) -> Path:
+    """Let ``build`` fill a folder beside ``target``, then swap it in with renames.
+
+    Readers see the old directory or the new one, never half a model.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp"
+    old = target.parent / f".{target.name}.old"
+    for p in (tmp, old):
+        if p.exists():
+            shutil.rmtree(p)
+    build(tmp)
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+    return target

@@ -10,20 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import torch
 
 from inference.decoding import best_tags, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
-from inference.labels import bio_transitions
-from inference.model import EventModel
+from inference.labels import LabelSet, bio_transitions
+from inference.model import EventModel, EventModelConfig
 from inference.ontology import Ontology
 from inference.records import Argument, Event, Sentence, Span
+from inference.runners import ONNX_FILES, TorchRunner
 from inference.runtime import resolve_device, resolve_precision
 from inference.splitter import split_sentences
 
@@ -80,56 +79,88 @@ class EventExtractor:
     >>> [d.to_dict()["events"] for d in ex.extract("Troops fell back from Gao on Monday.")]  # doctest: +SKIP
     """
 
-    def __init__(self, model: EventModel, tokenizer, device: str = "auto", precision: str = "auto",
-                 batch_size: int = 32, min_score: float = 0.0, num_threads: int | None = None,
+    def __init__(self, runner, tokenizer, config: EventModelConfig, batch_size: int = 32, min_score: float = 0.0,
                  metadata: dict[str, Any] | None = None):
-        if num_threads is not None:
-            if num_threads < 1:
-                raise ValueError(f"num_threads must be >= 1, got {num_threads}")
-            torch.set_num_threads(num_threads)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
-        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
-        self.model = model.to(device=self.device, dtype=dtype).eval()
-        if self.precision == "int8":
-            with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
-                warnings.simplefilter("ignore")
-                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.runner = runner
         self.tokenizer = tokenizer
+        self.config = config
+        self.labels = LabelSet(Ontology.from_dict(config.ontology))
         self.batch_size = batch_size
         self.min_score = min_score
         self.metadata = metadata or {}
         self._tokenizer_lock = threading.Lock()  # HF fast tokenizers are not safe to share across threads
-        labels = model.labels
-        self._trigger_tags = np.array(labels.trigger_labels, dtype=object)
-        self._role_tags = np.array(labels.role_labels, dtype=object)
-        self._type_id = labels.type_id
-        self._trigger_bio = bio_transitions(labels.trigger_labels)
-        self._role_bio = bio_transitions(labels.role_labels)
+        self._trigger_tags = np.array(self.labels.trigger_labels, dtype=object)
+        self._role_tags = np.array(self.labels.role_labels, dtype=object)
+        self._trigger_bio = bio_transitions(self.labels.trigger_labels)
+        self._role_bio = bio_transitions(self.labels.role_labels)
 
     @property
     def ontology(self) -> Ontology:
-        return self.model.ontology
+        return self.labels.ontology
+
+    @property
+    def precision(self) -> str:
+        return self.runner.precision
+
+    @property
+    def device(self) -> str:
+        return self.runner.device
+
+    @property
+    def model(self) -> EventModel:
+        """The torch model (torch backend only)."""
+        if not isinstance(self.runner, TorchRunner):
+            raise AttributeError("this extractor runs ONNX graphs; it has no torch model")
+        return self.runner.model
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, **kwargs: Any) -> "EventExtractor":
-        """Load a model directory written by ``sitrep train`` (weights, config, tokenizer)."""
+    def from_model(cls, model: EventModel, tokenizer, device: str = "auto", precision: str = "auto",
+                   num_threads: int | None = None, **kwargs: Any) -> "EventExtractor":
+        """An extractor over an in-memory torch model (as training evaluates it)."""
+        _set_torch_threads(num_threads)
+        device = resolve_device(device)
+        return cls(TorchRunner(model, device, resolve_precision(precision, device)), tokenizer, model.config, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, backend: str = "auto", device: str = "auto",
+                        precision: str = "auto", num_threads: int | None = None, **kwargs: Any) -> "EventExtractor":
+        """Load a model directory written by ``sitrep train`` (or ``sitrep export onnx``).
+
+        ``backend``: ``torch``, ``onnx`` (ONNX Runtime, CPU; fp32 or int8), or
+        ``auto``: ONNX where the directory holds exported graphs, else torch.
+        """
         from transformers import AutoTokenizer
 
         directory = Path(directory)
-        model = EventModel.from_pretrained(directory)
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        metadata: dict[str, Any] = {}
+        cfg_path = directory / "config.json"
+        if not cfg_path.is_file():
+            raise FileNotFoundError(f"{directory} is not a sitrep model directory (no config.json); "
+                                    f"train one with `sitrep train`")
+        raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        if backend == "auto":
+            backend = "onnx" if (directory / ONNX_FILES["fp32"][0]).is_file() else "torch"
+        metadata: dict[str, Any] = {"encoder": raw.get("encoder"), "model_dir": str(directory),
+                                    "sitrep_version": raw.get("sitrep_version"), "backend": backend}
         metrics = directory / "metrics.json"
         if metrics.is_file():
             metadata["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))
-        metadata["encoder"] = model.config.encoder
-        metadata["model_dir"] = str(directory)
-        cfg = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        metadata["sitrep_version"] = cfg.get("sitrep_version")
-        return cls(model, tokenizer, metadata=metadata, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        if backend == "torch":
+            return cls.from_model(EventModel.from_pretrained(directory), tokenizer, device, precision, num_threads,
+                                  metadata=metadata, **kwargs)
+        if backend != "onnx":
+            raise ValueError(f"backend must be auto, torch or onnx, got {backend!r}")
+        if precision not in ("auto", "fp32", "int8"):
+            raise ValueError(f"the onnx backend runs fp32 or int8, not {precision!r}")
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
+        from inference.runners import OnnxRunner
+
+        runner = OnnxRunner(directory, "fp32" if precision == "auto" else precision, num_threads)
+        raw.pop("sitrep_version", None)
+        return cls(runner, tokenizer, EventModelConfig(**raw), metadata=metadata, **kwargs)
 
     # ---- public API -------------------------------------------------------------------
     def extract(self, texts: str | Sequence[str], batch_size: int | None = None,
@@ -174,16 +205,15 @@ class EventExtractor:
             return []
         bs = batch_size or self.batch_size
         threshold = self.min_score if min_score is None else min_score
-        cfg = self.model.config
+        cfg = self.config
         with self._tokenizer_lock:
             windows = tokenize_windows(self.tokenizer, sentences, cfg.max_length, cfg.stride)
         results: list[list[Event]] = [[] for _ in sentences]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        with torch.inference_mode():
-            for b in range(0, len(order), bs):
-                batch = [windows[i] for i in order[b:b + bs]]
-                for w, events in zip(batch, self._run_batch(batch, sentences, threshold)):
-                    results[w.sample].extend(events)
+        for b in range(0, len(order), bs):
+            batch = [windows[i] for i in order[b:b + bs]]
+            for w, events in zip(batch, self._run_batch(batch, sentences, threshold)):
+                results[w.sample].extend(events)
         for r in results:
             r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
         return results
@@ -192,14 +222,12 @@ class EventExtractor:
     def _run_batch(self, batch: list[Window], sentences: list[str], threshold: float) -> list[list[Event]]:
         pad = self.tokenizer.pad_token_id or 0
         length = max(len(w) for w in batch)
-        ids = torch.full((len(batch), length), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), length), dtype=torch.long)
+        ids = np.full((len(batch), length), pad, dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.int64)
         for i, w in enumerate(batch):
-            ids[i, :len(w)] = torch.tensor(w.input_ids)
+            ids[i, :len(w)] = w.input_ids
             mask[i, :len(w)] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        hidden = self.model.encode(ids, mask)
-        t_probs = torch.softmax(self.model.trigger_logits(hidden).float(), -1).cpu().numpy()
+        hidden, t_probs = self.runner.triggers(ids, mask)
 
         pending = []  # (batch row, decoded trigger, first token, last token)
         for i, w in enumerate(batch):
@@ -214,12 +242,8 @@ class EventExtractor:
         out: list[list[Event]] = [[] for _ in batch]
         if not pending:
             return out
-        dev = self.device
-        r_logits = self.model.argument_logits(
-            hidden, torch.tensor([p[0] for p in pending], device=dev), torch.tensor([p[2] for p in pending], device=dev),
-            torch.tensor([p[3] for p in pending], device=dev),
-            torch.tensor([self._type_id[p[1].type] for p in pending], device=dev))
-        r_probs = torch.softmax(r_logits.float(), -1).cpu().numpy()
+        ev = np.array([(p[0], p[2], p[3], self.labels.type_id[p[1].type]) for p in pending], dtype=np.int64)
+        r_probs = self.runner.arguments(hidden, ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
         for k, (i, trig, _, _) in enumerate(pending):
             w = batch[i]
             text = sentences[w.sample]
@@ -227,6 +251,16 @@ class EventExtractor:
             args = decode_arguments(text, w.word_spans, tags, scores, (trig.first, trig.last), threshold)
             out[i].append(make_event(text, w.word_spans, trig, args))
         return out
+
+
+def _set_torch_threads(num_threads: int | None) -> None:
+    if num_threads is None:
+        return
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    import torch
+
+    torch.set_num_threads(num_threads)
 
 
 def _whole(text: str):

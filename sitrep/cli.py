@@ -17,6 +17,8 @@ from sitrep.data_cli import data_app
 app = typer.Typer(help="sitrep: event extraction from conflict news (Ambush, Retreat, Coup, Statement).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(data_app, name="data")
+export_app = typer.Typer(help="Export a model to other runtimes.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 ModelOpt = typer.Option("models/default", "--model", "-m", help="Model directory written by `sitrep train`.")
 PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 | int8 (auto: bf16 where the CPU/GPU has it, else fp32; int8: CPU dynamic quantization).")
@@ -210,6 +212,21 @@ def serve(model: str = ModelOpt,
                               num_threads=threads)
     os.environ.update(settings.to_env())
     uvicorn.run("inference.server:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+@export_app.command("onnx")
+def export_onnx(model: str = ModelOpt,
+                output: Path = typer.Option(..., "--output", "-o", help="Directory to write (model files + graphs)."),
+                int8: bool = typer.Option(False, "--int8", help="Also write dynamically quantized int8 graphs.")):
+    """Export encoder and heads to ONNX; the output directory loads with EventExtractor.from_pretrained."""
+    try:
+        from inference.onnx_export import export_onnx as run_export
+    except ImportError as exc:
+        fail(f"{exc}; install the ONNX extra: pip install -e '.[onnx]'")
+    if not (Path(model) / "config.json").is_file():
+        fail(f"{model} is not a sitrep model directory (no config.json)")
+    out = run_export(model, output, int8=int8)
+    typer.echo(f"ONNX model written to {out} (load it with --model {out}; --precision int8 uses the int8 graphs)")
 
 
 def main() -> None:

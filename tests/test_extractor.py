@@ -1,4 +1,5 @@
 """The Python API on a tiny trained model: input checks, offsets, long texts, threads."""
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -86,12 +87,9 @@ def test_very_long_inputs_are_windowed_not_truncated(ex):
 
 def test_windowing_decides_each_trigger_once(ex):
     text = " ".join(["Rebels ambushed a convoy near Gao on Monday, the army said, and troops fell back."] * 6)
-    small = EventExtractor(ex.model, ex.tokenizer, precision="fp32")
-    small.model.config.max_length, small.model.config.stride = 24, 8
-    try:
-        windowed = small.predict_sentences([text])[0]
-    finally:
-        small.model.config.max_length, small.model.config.stride = 64, 16
+    small = EventExtractor.from_model(ex.model, ex.tokenizer, precision="fp32")
+    small.config = dataclasses.replace(ex.config, max_length=24, stride=8)
+    windowed = small.predict_sentences([text])[0]
     starts = [e.trigger.start for e in windowed]
     assert len(starts) == len(set(starts))
     for e in windowed:

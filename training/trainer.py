@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from inference.atomic import publish_directory
 from inference.extractor import EventExtractor
 from inference.model import EventModel, EventModelConfig
 from inference.ontology import Ontology
@@ -53,7 +54,7 @@ def dev_score(report: dict[str, Any]) -> float:
 
 def _evaluate(model: EventModel, tokenizer, gold: list[Sentence], device: str) -> dict[str, Any]:
     was_training = model.training
-    extractor = EventExtractor(model, tokenizer, device=device, precision="fp32", batch_size=64)
+    extractor = EventExtractor.from_model(model, tokenizer, device=device, precision="fp32", batch_size=64)
     preds = extractor.predict_records(gold)
     report = score(gold, preds, types=model.ontology.type_names, roles=model.ontology.roles)
     model.train(was_training)
@@ -81,23 +82,6 @@ def _new_model(cfg: TrainConfig, ontology: Ontology):
 def _save_release(model: EventModel, tokenizer, directory: Path) -> None:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
-
-
-def _atomic_publish(src_builder, target: Path) -> None:
-    """Build a directory beside ``target`` and swap it in with renames, so readers never see half a model."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp"
-    old = target.parent / f".{target.name}.old"
-    for p in (tmp, old):
-        if p.exists():
-            shutil.rmtree(p)
-    src_builder(tmp)
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
@@ -242,7 +226,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
 
             (tmp / "README.md").write_text(model_card(best, cfg, metrics), encoding="utf-8")
 
-        _atomic_publish(build, result_dir)
+        publish_directory(build, result_dir)
         logger.info("model written to %s (%.0f s)", result_dir, wall)
     accelerator.wait_for_everyone()
     return TrainResult(result_dir, state["best_report"] or {}, test_report, state["history"], wall)

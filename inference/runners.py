@@ -1,0 +1,82 @@
+"""Backends that run the model's two stages on a batch: torch, or ONNX Runtime.
+
+Stage 1 takes token ids and mask and returns the encoder states (kept by the
+backend, opaque to the caller) and trigger label probabilities; stage 2 takes
+those states and the predicted triggers and returns role label
+probabilities. Everything the extractor decodes is numpy, so both backends
+feed the same decoding code.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TorchRunner", "OnnxRunner", "ONNX_FILES"]
+
+# file names of the exported graphs, fp32 and dynamically quantized int8
+ONNX_FILES = {"fp32": ("triggers.onnx", "arguments.onnx"), "int8": ("triggers.int8.onnx", "arguments.int8.onnx")}
+
+
+class TorchRunner:
+    """The model in torch, on a device and in a precision (fp32, bf16, or int8 dynamic quantization)."""
+
+    def __init__(self, model, device: str, precision: str):
+        import torch
+
+        self.device, self.precision = device, precision
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        self.model = model.to(device=device, dtype=dtype).eval()
+        if precision == "int8":
+            with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
+                warnings.simplefilter("ignore")
+                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+
+    def triggers(self, ids: np.ndarray, mask: np.ndarray) -> tuple[Any, np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            hidden = self.model.encode(torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
+            probs = torch.softmax(self.model.trigger_logits(hidden).float(), -1).cpu().numpy()
+        return hidden, probs
+
+    def arguments(self, hidden: Any, ev_batch: np.ndarray, ev_start: np.ndarray, ev_end: np.ndarray,
+                  ev_type: np.ndarray) -> np.ndarray:
+        import torch
+
+        t = [torch.from_numpy(a).to(self.device) for a in (ev_batch, ev_start, ev_end, ev_type)]
+        with torch.inference_mode():
+            return torch.softmax(self.model.argument_logits(hidden, *t).float(), -1).cpu().numpy()
+
+
+class OnnxRunner:
+    """The exported graphs (``sitrep export onnx``) in ONNX Runtime on the CPU."""
+
+    def __init__(self, directory: str | Path, precision: str = "fp32", num_threads: int | None = None):
+        import onnxruntime as ort
+
+        if precision not in ONNX_FILES:
+            raise ValueError(f"ONNX models run in fp32 or int8, not {precision!r}")
+        files = [Path(directory) / name for name in ONNX_FILES[precision]]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            hint = " (export with --int8)" if precision == "int8" else ""
+            raise FileNotFoundError(f"{directory}: missing {', '.join(missing)}{hint}")
+        options = ort.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        self.device, self.precision = "cpu", precision
+        self._triggers, self._arguments = (
+            ort.InferenceSession(str(f), options, providers=["CPUExecutionProvider"]) for f in files)
+
+    def triggers(self, ids: np.ndarray, mask: np.ndarray) -> tuple[Any, np.ndarray]:
+        hidden, probs = self._triggers.run(None, {"input_ids": ids, "attention_mask": mask})
+        return hidden, probs
+
+    def arguments(self, hidden: Any, ev_batch: np.ndarray, ev_start: np.ndarray, ev_end: np.ndarray,
+                  ev_type: np.ndarray) -> np.ndarray:
+        (probs,) = self._arguments.run(None, {"hidden": hidden, "ev_batch": ev_batch, "ev_start": ev_start,
+                                              "ev_end": ev_end, "ev_type": ev_type})
+        return probs
