@@ -85,10 +85,20 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
             min_score: float = typer.Option(0.0, help="Drop events and arguments scored below this."),
             precision: str = PrecisionOpt,
             device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
-            threads: Optional[int] = typer.Option(None, help="CPU threads for torch.")):
+            threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
+            engine: str = typer.Option("local", help="local | ray (Ray Data: --output is a folder of shards)."),
+            address: Optional[str] = typer.Option(None, help="Ray cluster address (default: start a local Ray)."),
+            actors: int = typer.Option(2, help="Ray actors, each holding one model."),
+            output_format: str = typer.Option("jsonl", "--output-format", help="Ray output: jsonl | parquet.")):
     """Extract events from texts; one output line per input record, offsets into its text."""
     from inference.io import read_inputs
     from inference.records import write_jsonl
+
+    if engine == "ray":
+        _extract_on_ray(model, inputs, output, address, actors, batch_size, output_format, precision)
+        return
+    if engine != "local":
+        fail(f"--engine must be local or ray, got {engine!r}")
 
     if fmt not in ("jsonl", "pretty"):
         fail(f"--format must be jsonl or pretty, got {fmt!r}")
@@ -128,6 +138,24 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
     else:
         for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], address: Optional[str], actors: int,
+                    batch_size: int, output_format: str, precision: str) -> None:
+    try:
+        from inference.ray_engine import run_ray_extraction
+    except ImportError as exc:
+        fail(f"{exc}; install the scale extra: pip install -e '.[scale]'")
+    if output is None:
+        fail("--engine ray writes shards into a folder: give --output OUT_DIR")
+    if not (Path(model) / "config.json").is_file():
+        fail(f"{model} is not a sitrep model directory (no config.json)")
+    try:
+        r = run_ray_extraction(str(Path(model).resolve()), inputs, output, address=address, actors=actors,
+                               batch_size=max(batch_size, 64), output_format=output_format, precision=precision)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"{r.records_in} records in = {r.records_out} written + {r.errors} in {r.output_dir / 'errors.jsonl'}")
 
 
 @app.command()

@@ -1,0 +1,185 @@
+"""Corpus-scale extraction on Ray Data: ``sitrep extract --engine ray``.
+
+Input lines (JSONL, read as text so that any extra fields, gold events
+included, never upset a schema) or Parquet rows (``id``, ``text``, optional
+``doc_id``) flow through ``map_batches`` into an actor pool; each actor loads
+``EventExtractor`` once and extracts a batch in one call. A record that cannot
+be read or extracted becomes an error row (its id and the reason) instead of
+stopping the run, so every input record comes out either as a result or as an
+error. Results are written as JSONL shards (the same lines as plain ``sitrep
+extract``) or Parquet (``events`` as a JSON string column) under the output
+folder, errors to ``errors.jsonl`` there.
+
+Without an address a local Ray starts on this machine; with one, the run
+joins that cluster (every node needs this package installed and the model
+directory at the same path, e.g. on shared storage).
+"""
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "parse_line"]
+
+
+@dataclass
+class RayRunResult:
+    records_in: int
+    records_out: int
+    errors: int
+    output_dir: Path
+
+
+def parse_line(line: str) -> tuple[dict[str, Any] | None, str | None, str]:
+    """A JSONL input line as ``({"id", "text", "doc_id"}, None, id)``, or ``(None, reason, id)``.
+
+    The id of a bad line is its ``id`` field when it has one, else the line itself (cut to 200 characters).
+    """
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg}", line[:200]
+    if not isinstance(obj, dict):
+        return None, "a line must be a JSON object with 'id' and 'text'", line[:200]
+    rid = obj.get("id")
+    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
+        return None, "id: missing or not a string", line[:200]
+    if not isinstance(obj.get("text"), str):
+        return None, "text: missing or not a string", str(rid)
+    doc_id = obj.get("doc_id")
+    return {"id": str(rid), "text": obj["text"], "doc_id": doc_id if isinstance(doc_id, str) else None}, None, str(rid)
+
+
+class ExtractorActor:
+    """One per Ray actor: loads the model once, then extracts whole batches."""
+
+    def __init__(self, model_dir: str, batch_size: int = 32, precision: str = "auto", num_threads: int = 1):
+        from inference.extractor import EventExtractor
+
+        self.extractor = EventExtractor.from_pretrained(model_dir, batch_size=batch_size, precision=precision,
+                                                        num_threads=num_threads)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        records, reasons, names = [], [], []
+        if "line" in batch:
+            for line in batch["line"]:
+                rec, why, name = parse_line(str(line))
+                records.append(rec)
+                reasons.append(why)
+                names.append(name)
+        else:
+            for i in range(len(batch["text"])):
+                rid, text = str(batch["id"][i]), batch["text"][i]
+                doc = batch["doc_id"][i] if "doc_id" in batch else None
+                ok = isinstance(text, str)
+                records.append({"id": rid, "text": text, "doc_id": doc} if ok else None)
+                reasons.append(None if ok else "text: missing or not a string")
+                names.append(rid)
+        good = [k for k, r in enumerate(records) if r is not None]
+        results: dict[int, str] = {}
+        try:
+            docs = self.extractor.extract([records[k]["text"] for k in good])
+            results = {k: json.dumps(d.to_dict()["events"], ensure_ascii=False) for k, d in zip(good, docs)}
+        except Exception:  # noqa: BLE001 - isolate the failing record(s) instead of losing the batch
+            for k in good:
+                try:
+                    results[k] = json.dumps(self.extractor.extract(records[k]["text"])[0].to_dict()["events"],
+                                            ensure_ascii=False)
+                except Exception as exc:  # noqa: BLE001 - reported per record in the errors file
+                    reasons[k] = f"extraction failed: {type(exc).__name__}: {exc}"
+        ids, doc_ids, texts, events, errors = [], [], [], [], []
+        for k, rec in enumerate(records):
+            ids.append(names[k])
+            doc_ids.append(rec["doc_id"] if rec and rec["doc_id"] else "")
+            texts.append(rec["text"] if rec else "")
+            events.append(results.get(k, ""))
+            errors.append(reasons[k] or ("" if k in results else "no result"))
+        return {"id": np.array(ids, dtype=object), "doc_id": np.array(doc_ids, dtype=object),
+                "text": np.array(texts, dtype=object), "events": np.array(events, dtype=object),
+                "error": np.array(errors, dtype=object)}
+
+
+def _expand(inputs: list[str]) -> list[str]:
+    paths: list[str] = []
+    for pattern in inputs:
+        found = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
+        paths.extend(found)
+    missing = [p for p in paths if not Path(p).is_file()]
+    if not paths or missing:
+        raise FileNotFoundError(f"no input files match {inputs}" if not paths else f"not found: {missing}")
+    return paths
+
+
+def _write_shard(output_dir: Path, index: int, rows: list[dict[str, Any]]) -> None:
+    from inference.records import write_jsonl
+
+    write_jsonl(output_dir / f"part-{index:05d}.jsonl", rows)
+
+
+def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path, address: str | None = None,
+                       actors: int = 2, batch_size: int = 256, output_format: str = "jsonl",
+                       precision: str = "auto", threads_per_actor: int = 1, shard_size: int = 10_000) -> RayRunResult:
+    """Extract every input record on Ray; write results and errors under ``output_dir``."""
+    import ray
+
+    from inference.atomic import atomic_open
+
+    if output_format not in ("jsonl", "parquet"):
+        raise ValueError(f"output format must be jsonl or parquet, got {output_format!r}")
+    paths = _expand(inputs)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    parquet = [p for p in paths if p.endswith(".parquet")]
+    lines = [p for p in paths if not p.endswith(".parquet")]
+    parts = []
+    if lines:
+        parts.append(ray.data.read_text(lines).rename_columns({"text": "line"}))
+    if parquet:
+        parts.append(ray.data.read_parquet(parquet))
+    ds = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+    out = ds.map_batches(ExtractorActor, fn_constructor_kwargs={"model_dir": str(model_dir),
+                                                                "precision": precision,
+                                                                "num_threads": threads_per_actor},
+                         batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors),
+                         # a fraction of a logical CPU per actor leaves room for the read tasks, which
+                         # would otherwise wait forever for a CPU held by an idle actor
+                         num_cpus=0.5 * threads_per_actor, batch_format="numpy")
+    n_in = n_out = n_err = 0
+    if output_format == "parquet":
+        out = out.materialize()
+        n_in = out.count()
+        good = out.filter(lambda r: not r["error"])
+        good.drop_columns(["error"]).write_parquet(str(output_dir))
+        n_out = good.count()
+        bad_rows = out.filter(lambda r: bool(r["error"])).take_all()
+    else:
+        bad_rows, rows = [], []
+        for batch in out.iter_batches(batch_format="numpy", batch_size=1024):
+            for k in range(len(batch["id"])):
+                n_in += 1
+                if batch["error"][k]:
+                    bad_rows.append({"id": batch["id"][k], "error": batch["error"][k]})
+                    continue
+                row: dict[str, Any] = {"id": batch["id"][k]}
+                if batch["doc_id"][k]:
+                    row["doc_id"] = batch["doc_id"][k]
+                row.update(text=batch["text"][k], events=json.loads(batch["events"][k]))
+                rows.append(row)
+                n_out += 1
+                if len(rows) == shard_size:
+                    _write_shard(output_dir, n_out // shard_size - 1, rows)
+                    rows = []
+        if rows or n_out == 0:
+            _write_shard(output_dir, (n_out - 1) // shard_size if n_out else 0, rows)
+    with atomic_open(output_dir / "errors.jsonl") as f:
+        for r in bad_rows:
+            f.write(json.dumps({"id": str(r["id"]), "error": str(r["error"])}, ensure_ascii=False) + "\n")
+    n_err = len(bad_rows)
+    return RayRunResult(n_in, n_out, n_err, output_dir)
