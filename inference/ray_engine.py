@@ -8,7 +8,7 @@ be read or extracted becomes an error row (its id and the reason) instead of
 stopping the run, so every input record comes out either as a result or as an
 error. Results are written as JSONL shards (the same lines as plain ``sitrep
 extract``) or Parquet (``events`` as a JSON string column) under the output
-folder, errors to ``errors.jsonl`` there.
+folder, errors to ``_errors.jsonl`` there.
 
 Without an address a local Ray starts on this machine; with one, the run
 joins that cluster (every node needs this package installed and the model
@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "parse_line"]
+__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "parse_line", "ERRORS_FILE"]
+
+# the leading underscore keeps Parquet readers (pyarrow datasets) from taking it for a data file
+ERRORS_FILE = "_errors.jsonl"
 
 
 @dataclass
@@ -178,7 +181,7 @@ def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path
                     rows = []
         if rows or n_out == 0:
             _write_shard(output_dir, (n_out - 1) // shard_size if n_out else 0, rows)
-    with atomic_open(output_dir / "errors.jsonl") as f:
+    with atomic_open(output_dir / ERRORS_FILE) as f:
         for r in bad_rows:
             f.write(json.dumps({"id": str(r["id"]), "error": str(r["error"])}, ensure_ascii=False) + "\n")
     n_err = len(bad_rows)

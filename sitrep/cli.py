@@ -143,7 +143,7 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
 def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], address: Optional[str], actors: int,
                     batch_size: int, output_format: str, precision: str) -> None:
     try:
-        from inference.ray_engine import run_ray_extraction
+        from inference.ray_engine import ERRORS_FILE, run_ray_extraction
     except ImportError as exc:
         fail(f"{exc}; install the scale extra: pip install -e '.[scale]'")
     if output is None:
@@ -155,7 +155,7 @@ def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], addre
                                batch_size=max(batch_size, 64), output_format=output_format, precision=precision)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    typer.echo(f"{r.records_in} records in = {r.records_out} written + {r.errors} in {r.output_dir / 'errors.jsonl'}")
+    typer.echo(f"{r.records_in} records in = {r.records_out} written + {r.errors} in {r.output_dir / ERRORS_FILE}")
 
 
 @app.command()
