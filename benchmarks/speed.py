@@ -41,6 +41,12 @@ def _events_key(events) -> list:
              sorted((a.role, a.start, a.end) for a in e.arguments)) for e in events]
 
 
+def _same_share(reference, ex, sentences: list[str]) -> float:
+    """Share of ``sentences`` whose events from ``ex`` equal ``reference``'s (type, offsets, roles)."""
+    same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(sentences)))
+    return round(same / len(sentences), 4)
+
+
 def _time_extractor(ex, texts: list[str], n_tokens: int, quick: bool) -> dict[str, Any]:
     import numpy as np
 
@@ -104,8 +110,7 @@ def _time_onnx(model_dir: str, texts: list[str], base: list[str], n_tokens: int,
         for precision in ("fp32", "int8"):
             ex = EventExtractor.from_pretrained(onnx_dir, precision=precision)
             out[precision] = _time_extractor(ex, texts, n_tokens, quick)
-            same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(base)))
-            out[precision]["same_events_as_fp32"] = round(same / len(base), 4)
+            out[precision]["same_events_as_fp32"] = _same_share(reference, ex, base)
     return out
 
 
@@ -139,14 +144,12 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     if not result["machine"]["bf16_native"]:
         # emulated bf16 computes the same numbers, only slowly: measure its agreement, not its speed
         emulated = EventExtractor.from_pretrained(model_dir, precision="bf16")
-        same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, emulated.predict_sentences(base)))
         result["sitrep"]["bf16"] = {"skipped": "this CPU has no native bf16 (AMX/AVX512-BF16); not timed",
-                                    "same_events_as_fp32": round(same / len(base), 4)}
+                                    "same_events_as_fp32": _same_share(reference, emulated, base)}
     for precision in (["bf16"] if result["machine"]["bf16_native"] else []) + ["int8"]:
         ex = EventExtractor.from_pretrained(model_dir, precision=precision)
         result["sitrep"][precision] = _time_extractor(ex, texts, n_tokens, quick)
-        same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(base)))
-        result["sitrep"][precision]["same_events_as_fp32"] = round(same / len(base), 4)
+        result["sitrep"][precision]["same_events_as_fp32"] = _same_share(reference, ex, base)
     result["onnx"] = _time_onnx(model_dir, texts, base, n_tokens, reference, quick)
     if with_pipeline:
         result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.labels.trigger_labels))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InputRecord", "InputError", "read_inputs"]
+__all__ = ["InputRecord", "InputError", "read_inputs", "parse_input_line"]
 
 
 class InputError(ValueError):
@@ -25,28 +25,39 @@ class InputRecord:
     doc_id: str | None = None
 
 
+def parse_input_line(line: str, default_id: str | None = None) -> tuple[InputRecord | None, str | None, str]:
+    """One JSONL input line as ``(record, None, id)``, or ``(None, reason, id)`` when it cannot be used.
+
+    A line without ``id`` takes ``default_id``, or is refused when there is none. The id of a bad
+    line is its ``id`` field when it has one, else the line itself (cut to 200 characters).
+    """
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg}", line[:200]
+    if not isinstance(obj, dict):
+        return None, "a line must be a JSON object with 'id' and 'text'", line[:200]
+    rid = obj.get("id", default_id)
+    if rid is None:
+        return None, "id: missing", line[:200]
+    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
+        return None, "id: must be a string or an integer", line[:200]
+    if not isinstance(obj.get("text"), str):
+        return None, "text: missing or not a string", str(rid)
+    doc_id: Any = obj.get("doc_id")
+    return InputRecord(str(rid), obj["text"], doc_id if isinstance(doc_id, str) else None), None, str(rid)
+
+
 def _parse_jsonl(name: str, lines: list[str], errors: list[str]) -> list[InputRecord]:
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{name}:{n}: not valid JSON: {exc.msg}")
-            continue
-        if not isinstance(obj, dict):
-            errors.append(f"{name}:{n}: a line must be a JSON object with 'id' and 'text'")
-            continue
-        text, rid = obj.get("text"), obj.get("id", f"{Path(name).stem}-{n}")
-        if not isinstance(text, str):
-            errors.append(f"{name}:{n}: text: missing or not a string")
-            continue
-        if not isinstance(rid, (str, int)) or isinstance(rid, bool):
-            errors.append(f"{name}:{n}: id: must be a string or an integer")
-            continue
-        doc_id: Any = obj.get("doc_id")
-        out.append(InputRecord(str(rid), text, doc_id if isinstance(doc_id, str) else None))
+        record, reason, _ = parse_input_line(line, default_id=f"{Path(name).stem}-{n}")
+        if record is None:
+            errors.append(f"{name}:{n}: {reason}")
+        else:
+            out.append(record)
     return out
 
 

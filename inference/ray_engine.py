@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "parse_line", "ERRORS_FILE"]
+from inference.io import InputRecord, parse_input_line
+
+__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "ERRORS_FILE"]
 
 # the leading underscore keeps Parquet readers (pyarrow datasets) from taking it for a data file
 ERRORS_FILE = "_errors.jsonl"
@@ -38,26 +40,6 @@ class RayRunResult:
     output_dir: Path
 
 
-def parse_line(line: str) -> tuple[dict[str, Any] | None, str | None, str]:
-    """A JSONL input line as ``({"id", "text", "doc_id"}, None, id)``, or ``(None, reason, id)``.
-
-    The id of a bad line is its ``id`` field when it has one, else the line itself (cut to 200 characters).
-    """
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, f"not valid JSON: {exc.msg}", line[:200]
-    if not isinstance(obj, dict):
-        return None, "a line must be a JSON object with 'id' and 'text'", line[:200]
-    rid = obj.get("id")
-    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
-        return None, "id: missing or not a string", line[:200]
-    if not isinstance(obj.get("text"), str):
-        return None, "text: missing or not a string", str(rid)
-    doc_id = obj.get("doc_id")
-    return {"id": str(rid), "text": obj["text"], "doc_id": doc_id if isinstance(doc_id, str) else None}, None, str(rid)
-
-
 class ExtractorActor:
     """One per Ray actor: loads the model once, then extracts whole batches."""
 
@@ -68,10 +50,12 @@ class ExtractorActor:
                                                         num_threads=num_threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        records, reasons, names = [], [], []
+        records: list[InputRecord | None] = []
+        reasons: list[str | None] = []
+        names: list[str] = []
         if "line" in batch:
             for line in batch["line"]:
-                rec, why, name = parse_line(str(line))
+                rec, why, name = parse_input_line(str(line))
                 records.append(rec)
                 reasons.append(why)
                 names.append(name)
@@ -80,26 +64,26 @@ class ExtractorActor:
                 rid, text = str(batch["id"][i]), batch["text"][i]
                 doc = batch["doc_id"][i] if "doc_id" in batch else None
                 ok = isinstance(text, str)
-                records.append({"id": rid, "text": text, "doc_id": doc} if ok else None)
+                records.append(InputRecord(rid, text, doc) if ok else None)
                 reasons.append(None if ok else "text: missing or not a string")
                 names.append(rid)
         good = [k for k, r in enumerate(records) if r is not None]
         results: dict[int, str] = {}
         try:
-            docs = self.extractor.extract([records[k]["text"] for k in good])
+            docs = self.extractor.extract([records[k].text for k in good])
             results = {k: json.dumps(d.to_dict()["events"], ensure_ascii=False) for k, d in zip(good, docs)}
         except Exception:  # noqa: BLE001 - isolate the failing record(s) instead of losing the batch
             for k in good:
                 try:
-                    results[k] = json.dumps(self.extractor.extract(records[k]["text"])[0].to_dict()["events"],
+                    results[k] = json.dumps(self.extractor.extract(records[k].text)[0].to_dict()["events"],
                                             ensure_ascii=False)
                 except Exception as exc:  # noqa: BLE001 - reported per record in the errors file
                     reasons[k] = f"extraction failed: {type(exc).__name__}: {exc}"
         ids, doc_ids, texts, events, errors = [], [], [], [], []
         for k, rec in enumerate(records):
             ids.append(names[k])
-            doc_ids.append(rec["doc_id"] if rec and rec["doc_id"] else "")
-            texts.append(rec["text"] if rec else "")
+            doc_ids.append(rec.doc_id if rec and rec.doc_id else "")
+            texts.append(rec.text if rec else "")
             events.append(results.get(k, ""))
             errors.append(reasons[k] or ("" if k in results else "no result"))
         return {"id": np.array(ids, dtype=object), "doc_id": np.array(doc_ids, dtype=object),
@@ -154,7 +138,7 @@ def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path
                          # a fraction of a logical CPU per actor leaves room for the read tasks, which
                          # would otherwise wait forever for a CPU held by an idle actor
                          num_cpus=0.5 * threads_per_actor, batch_format="numpy")
-    n_in = n_out = n_err = 0
+    n_in = n_out = 0
     if output_format == "parquet":
         out = out.materialize()
         n_in = out.count()
@@ -184,5 +168,4 @@ def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path
     with atomic_open(output_dir / ERRORS_FILE) as f:
         for r in bad_rows:
             f.write(json.dumps({"id": str(r["id"]), "error": str(r["error"])}, ensure_ascii=False) + "\n")
-    n_err = len(bad_rows)
-    return RayRunResult(n_in, n_out, n_err, output_dir)
+    return RayRunResult(n_in, n_out, len(bad_rows), output_dir)
