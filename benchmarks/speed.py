@@ -47,6 +47,14 @@ def _same_share(reference, ex, sentences: list[str]) -> float:
     return round(same / len(sentences), 4)
 
 
+def _accuracy(ex, gold) -> dict[str, float]:
+    """Tri-C and Arg-C F1 of ``ex`` on the gold sentences the timing reads."""
+    from inference.scoring import score
+
+    report = score(gold, ex.predict_records(gold))
+    return {"tri_c_f1": report["tri_c"]["f1"], "arg_c_f1": report["arg_c"]["f1"]}
+
+
 def _time_extractor(ex, texts: list[str], n_tokens: int, quick: bool) -> dict[str, Any]:
     import numpy as np
 
@@ -92,7 +100,7 @@ def _time_pipeline(model_dir: str, texts: list[str], n_labels: int) -> dict[str,
             "sentences": len(texts)}
 
 
-def _time_onnx(model_dir: str, texts: list[str], base: list[str], n_tokens: int, reference, quick: bool
+def _time_onnx(model_dir: str, texts: list[str], gold, n_tokens: int, reference, quick: bool
                ) -> dict[str, Any]:
     """ONNX Runtime fp32 and int8 on the same sentences (the model exported to a temporary folder)."""
     import tempfile
@@ -110,7 +118,8 @@ def _time_onnx(model_dir: str, texts: list[str], base: list[str], n_tokens: int,
         for precision in ("fp32", "int8"):
             ex = EventExtractor.from_pretrained(onnx_dir, precision=precision)
             out[precision] = _time_extractor(ex, texts, n_tokens, quick)
-            out[precision]["same_events_as_fp32"] = _same_share(reference, ex, base)
+            out[precision]["same_events_as_fp32"] = _same_share(reference, ex, [s.text for s in gold])
+            out[precision]["accuracy"] = _accuracy(ex, gold)
     return out
 
 
@@ -124,7 +133,8 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     from inference.records import load_sentences
     from inference.runtime import cpu_supports_bf16
 
-    base = [s.text for s in load_sentences(data)]
+    gold = load_sentences(data)
+    base = [s.text for s in gold]
     if not base:
         raise ValueError(f"{data}: no sentences to time")
     texts = (base * (min_sentences // len(base) + 1))[:max(min_sentences, len(base))]
@@ -139,7 +149,9 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     fp32 = EventExtractor.from_pretrained(model_dir, precision="fp32")
     n_tokens = sum(len(ids) for ids in fp32.tokenizer(texts)["input_ids"])
     result["tokens"] = n_tokens
+    result["auto_precision"] = EventExtractor.from_pretrained(model_dir).precision
     result["sitrep"]["fp32"] = _time_extractor(fp32, texts, n_tokens, quick)
+    result["sitrep"]["fp32"]["accuracy"] = _accuracy(fp32, gold)
     reference = fp32.predict_sentences(base)
     if not result["machine"]["bf16_native"]:
         # emulated bf16 computes the same numbers, only slowly: measure its agreement, not its speed
@@ -150,7 +162,8 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
         ex = EventExtractor.from_pretrained(model_dir, precision=precision)
         result["sitrep"][precision] = _time_extractor(ex, texts, n_tokens, quick)
         result["sitrep"][precision]["same_events_as_fp32"] = _same_share(reference, ex, base)
-    result["onnx"] = _time_onnx(model_dir, texts, base, n_tokens, reference, quick)
+        result["sitrep"][precision]["accuracy"] = _accuracy(ex, gold)
+    result["onnx"] = _time_onnx(model_dir, texts, gold, n_tokens, reference, quick)
     if with_pipeline:
         result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.labels.trigger_labels))
         best = max(v["sentences_per_s"] for v in result["sitrep"]["fp32"]["throughput"].values())
@@ -162,12 +175,18 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     return result
 
 
+def _accuracy_line(res: dict[str, Any]) -> str:
+    acc = res.get("accuracy")
+    return f"Tri-C F1 {acc['tri_c_f1']:.3f}, Arg-C F1 {acc['arg_c_f1']:.3f} on the gold file" if acc else ""
+
+
 def format_bench(r: dict[str, Any]) -> str:
     """A readable table of ``run_bench``'s result."""
     m = r["machine"]
     lines = [f"{r['sentences']} sentences ({r['distinct_sentences']} distinct, {r['tokens']} tokens) from {r['data']}",
              f"machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, bf16 native: "
-             f"{m['bf16_native']}; torch {r['versions']['torch']}, transformers {r['versions']['transformers']}"]
+             f"{m['bf16_native']}; torch {r['versions']['torch']}, transformers {r['versions']['transformers']}",
+             f"precision 'auto' (the default of extract and serve) runs this model in {r['auto_precision']} here"]
     for prec, res in r["sitrep"].items():
         if "skipped" in res:
             lines.append(f"sitrep {prec}: skipped ({res['skipped']})")
@@ -182,13 +201,14 @@ def format_bench(r: dict[str, Any]) -> str:
                      f"peak RSS so far {res['peak_rss_mb']} MB")
         if "same_events_as_fp32" in res:
             lines.append(f"  same events as fp32 on {res['same_events_as_fp32']:.1%} of distinct sentences")
+        lines.append(f"  {_accuracy_line(res)}")
     for prec, res in r.get("onnx", {}).items():
         if prec == "skipped":
             lines.append(f"onnx: skipped ({res})")
             continue
         tp = ", ".join(f"b{bs}: {v['sentences_per_s']:.0f}" for bs, v in res["throughput"].items())
         lines.append(f"onnxruntime {prec}: {tp} sent/s; latency p50 {res['latency_ms']['p50']} ms; "
-                     f"same events as torch fp32 on {res['same_events_as_fp32']:.1%}")
+                     f"same events as torch fp32 on {res['same_events_as_fp32']:.1%}; {_accuracy_line(res)}")
     if "hf_pipeline" in r:
         hp = r["hf_pipeline"]
         lines.append(f"HF pipeline (token-classification, fp32, b32, triggers only): "

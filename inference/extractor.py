@@ -121,7 +121,8 @@ class EventExtractor:
         """An extractor over an in-memory torch model (as training evaluates it)."""
         _set_torch_threads(num_threads)
         device = resolve_device(device)
-        return cls(TorchRunner(model, device, resolve_precision(precision, device)), tokenizer, model.config, **kwargs)
+        precision = resolve_precision(precision, device, model.config.cpu_precision)
+        return cls(TorchRunner(model, device, precision), tokenizer, model.config, **kwargs)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, backend: str = "auto", device: str = "auto",
@@ -158,9 +159,13 @@ class EventExtractor:
             raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
         from inference.runners import OnnxRunner
 
-        runner = OnnxRunner(directory, "fp32" if precision == "auto" else precision, num_threads)
         raw.pop("sitrep_version", None)
-        return cls(runner, tokenizer, EventModelConfig(**raw), metadata=metadata, **kwargs)
+        config = EventModelConfig(**raw)
+        if precision == "auto":
+            int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
+            precision = "int8" if int8_ready else "fp32"
+        runner = OnnxRunner(directory, precision, num_threads)
+        return cls(runner, tokenizer, config, metadata=metadata, **kwargs)
 
     # ---- public API -------------------------------------------------------------------
     def extract(self, texts: str | Sequence[str], batch_size: int | None = None,

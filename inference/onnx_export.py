@@ -78,4 +78,5 @@ def _export_graphs(model: EventModel, tmp: Path, int8: bool, opset: int) -> None
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         for src, dst in zip(ONNX_FILES["fp32"], ONNX_FILES["int8"]):
-            quantize_dynamic(str(tmp / src), str(tmp / dst), weight_type=QuantType.QInt8)
+            # per-channel weight scales: per-tensor ones lose a point or two of dev F1 on this model
+            quantize_dynamic(str(tmp / src), str(tmp / dst), weight_type=QuantType.QInt8, per_channel=True)

@@ -24,15 +24,24 @@ class TorchRunner:
     """The model in torch, on a device and in a precision (fp32, bf16, or int8 dynamic quantization)."""
 
     def __init__(self, model, device: str, precision: str):
+        import copy
+
         import torch
 
         self.device, self.precision = device, precision
         dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        if precision == "int8":
+            model = copy.deepcopy(model)  # quantization replaces the encoder: the caller's model stays as it was
         self.model = model.to(device=device, dtype=dtype).eval()
         if precision == "int8":
             with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
                 warnings.simplefilter("ignore")
-                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+                # The encoder holds nearly all the compute; the heads stay fp32 (the argument head reads
+                # slices of its weight, which a quantized module does not expose). Per-channel weight
+                # scales: per-tensor ones cost 2 points of dev Tri-C and 4 of Arg-C on the default model.
+                qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+                self.model.encoder = torch.ao.quantization.quantize_dynamic(
+                    self.model.encoder, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
 
     def triggers(self, ids: np.ndarray, mask: np.ndarray) -> tuple[Any, np.ndarray]:
         import torch

@@ -1,7 +1,10 @@
 """Benchmark scripts on the tiny model: they run and report what they promise."""
+import json
+
 from benchmarks.baselines import LexiconBaseline, TfidfBaseline
 from benchmarks.learning_curve import subset_by_document
 from benchmarks.speed import format_bench, run_bench
+from inference.runtime import resolve_precision
 from tests.conftest import ROOT
 
 
@@ -14,7 +17,12 @@ def test_bench_reports_throughput_latency_memory(tiny_model_dir):
     assert fp32["latency_ms"]["p50"] <= fp32["latency_ms"]["p99"] and fp32["peak_rss_mb"] > 0
     assert 0.0 <= r["sitrep"]["int8"]["same_events_as_fp32"] <= 1.0
     assert r["versions"]["torch"] and "cores" in r["machine"]
-    assert "sitrep fp32" in format_bench(r)
+    # the tiny model was overfitted on this very file: its accuracy is known to be high
+    assert fp32["accuracy"]["tri_c_f1"] > 0.5 and 0.0 <= r["sitrep"]["int8"]["accuracy"]["arg_c_f1"] <= 1.0
+    cpu_precision = json.loads((tiny_model_dir / "config.json").read_text())["cpu_precision"]
+    assert r["auto_precision"] == resolve_precision("auto", "cpu", cpu_precision)
+    text = format_bench(r)
+    assert "sitrep fp32" in text and "Tri-C F1" in text and "precision 'auto'" in text
 
 
 def test_lexicon_baseline_longest_match(seed_sentences):

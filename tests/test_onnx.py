@@ -22,7 +22,7 @@ def test_onnx_matches_torch(tiny_model_dir, onnx_dir, seed_sentences):
     texts = [s.text for s in seed_sentences] + ["Rebels ambushed a convoy near Gao on Monday, the army said.",
                                                 "Troops fell back from the town after the putsch."]
     torch_ex = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
-    onnx_ex = EventExtractor.from_pretrained(onnx_dir)
+    onnx_ex = EventExtractor.from_pretrained(onnx_dir, precision="fp32")
     assert onnx_ex.metadata["backend"] == "onnx" and onnx_ex.precision == "fp32"
     a, b = torch_ex.predict_sentences(texts), onnx_ex.predict_sentences(texts)
     assert sum(events_key(x) == events_key(y) for x, y in zip(a, b)) >= 0.99 * len(texts)
@@ -34,6 +34,13 @@ def test_onnx_matches_torch(tiny_model_dir, onnx_dir, seed_sentences):
     (doc,) = onnx_ex.extract(" ".join(texts))
     for e in doc.events:
         assert doc.text[e.trigger.start:e.trigger.end] == e.trigger.text
+
+
+def test_onnx_auto_precision_follows_the_model(onnx_dir):
+    import json
+
+    cpu_precision = json.loads((onnx_dir / "config.json").read_text())["cpu_precision"]
+    assert EventExtractor.from_pretrained(onnx_dir).precision == cpu_precision
 
 
 def test_onnx_int8_and_errors(onnx_dir, tiny_model_dir):

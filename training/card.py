@@ -26,6 +26,24 @@ def _report(title: str, rep: dict[str, Any] | None) -> str:
             f"{_table(rep['per_type'], 'type')}\n\n{_table(rep['per_role'], 'role')}\n")
 
 
+def _distilled(cfg: TrainConfig) -> str:
+    d = cfg.distill
+    if not d.teacher:
+        return ""
+    return f"\n- Distilled from the teacher `{d.teacher}` (weight {d.weight:g}, temperature {d.temperature:g})"
+
+
+def _quantization(cfg: TrainConfig, metrics: dict[str, Any]) -> str:
+    lines = ["\n- Trained quantization-aware (int8 rounding of the encoder's linear layers)"] \
+        if cfg.model.quantization_aware else []
+    check = metrics.get("int8_check")
+    if check:
+        lines.append(f"\n- Precision `auto` on a CPU without bf16: **{check['cpu_precision']}** (dev, mean of Tri-C "
+                     f"and Arg-C F1: fp32 {check['dev_fp32']:.4f}, int8 {check['dev_int8']:.4f}; int8 is chosen "
+                     f"when it loses at most {check['tolerance']:g}); test scored in {metrics['test_precision']}")
+    return "".join(lines)
+
+
 def model_card(model: EventModel, cfg: TrainConfig, metrics: dict[str, Any]) -> str:
     """Markdown model card with the metrics measured at training time."""
     ont = model.ontology
@@ -46,7 +64,7 @@ project). Trained with sitrep {__version__}.
 - Training data: {files}; dev `{cfg.data.dev}`; test `{cfg.data.test}`
 - Training: {cfg.optim.epochs} epochs max, batch {cfg.optim.batch_size}, lr encoder {cfg.optim.lr_encoder:g},
   heads {cfg.optim.lr_heads:g}, seed {cfg.run.seed}, precision {metrics.get('precision')},
-  wall time {metrics.get('train_wall_time_s')} s
+  wall time {metrics.get('train_wall_time_s')} s{_distilled(cfg)}{_quantization(cfg, metrics)}
 - Full config: `training_config.yaml`; all numbers: `metrics.json`
 
 ## Ontology

@@ -15,7 +15,8 @@ from typing import Any
 
 from inference.encoder import DEFAULT_ENCODER
 
-__all__ = ["DataFile", "DataConfig", "ModelConfig", "OptimConfig", "RunConfig", "TrainConfig", "ConfigError",
+__all__ = ["DataFile", "DataConfig", "ModelConfig", "OptimConfig", "DistillConfig", "RunConfig", "TrainConfig",
+           "ConfigError",
            "load_config", "apply_overrides"]
 
 
@@ -52,6 +53,7 @@ class ModelConfig:
     head_hidden: int = 256                      # argument head MLP width
     type_dim: int = 64                          # event-type embedding size
     dropout: float = 0.1
+    quantization_aware: bool = False            # train the encoder under int8 rounding (training/quantization.py)
 
 
 @dataclass
@@ -76,6 +78,19 @@ class OptimConfig:
 
 
 @dataclass
+class DistillConfig:
+    teacher: str | None = None                  # a trained sitrep model directory to learn from; None: no teacher
+    weight: float = 0.5                         # share of the loss from the teacher's label distributions
+    temperature: float = 2.0                    # softens both distributions before they are compared
+
+    def __post_init__(self) -> None:
+        if not 0 < self.weight <= 1:
+            raise ConfigError(f"distill.weight must be in (0, 1], got {self.weight}")
+        if self.temperature <= 0:
+            raise ConfigError(f"distill.temperature must be > 0, got {self.temperature}")
+
+
+@dataclass
 class RunConfig:
     output_dir: str = "models/default"          # the release model directory, written atomically
     checkpoint_dir: str | None = None           # resumable state; default: runs/<output_dir name>
@@ -84,6 +99,8 @@ class RunConfig:
     eval_every_steps: int = 0                   # also score dev every N steps (0: once per epoch)
     early_stopping_patience: int = 3            # stop after this many evaluations without dev gain (0: never)
     num_threads: int | None = None              # torch CPU threads (default: torch's choice)
+    int8_tolerance: float = 0.005               # 'auto' runs the model in int8 on CPUs without bf16 when int8 loses
+                                                # at most this much dev F1 (mean of Tri-C and Arg-C); -1: never
     log_every_steps: int = 10
 
     def __post_init__(self) -> None:
@@ -100,6 +117,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +132,10 @@ class TrainConfig:
             value = getattr(self.data, key)
             if value is not None and not Path(value).is_file():
                 raise ConfigError(f"data.{key}: file not found: {value}")
+        teacher = self.distill.teacher
+        if teacher is not None and not (Path(teacher) / "config.json").is_file():
+            raise ConfigError(f"distill.teacher: {teacher} is not a trained sitrep model directory "
+                              f"(no config.json); train the teacher first")
 
 
 def _convert(value: Any, tp: Any, where: str) -> Any:

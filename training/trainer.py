@@ -30,6 +30,8 @@ from inference.runtime import resolve_precision
 from inference.scoring import score
 from training.config import TrainConfig
 from training.dataset import EpochSampler, build_dataset, collate
+from training.distill import Distiller
+from training.quantization import make_quantization_aware
 
 __all__ = ["train", "TrainResult", "dev_score"]
 
@@ -52,13 +54,29 @@ def dev_score(report: dict[str, Any]) -> float:
     return (report["tri_c"]["f1"] + report["arg_c"]["f1"]) / 2
 
 
-def _evaluate(model: EventModel, tokenizer, gold: list[Sentence], device: str) -> dict[str, Any]:
+def _evaluate(model: EventModel, tokenizer, gold: list[Sentence], device: str, precision: str = "fp32"
+              ) -> dict[str, Any]:
     was_training = model.training
-    extractor = EventExtractor.from_model(model, tokenizer, device=device, precision="fp32", batch_size=64)
+    extractor = EventExtractor.from_model(model, tokenizer, device=device, precision=precision, batch_size=64)
     preds = extractor.predict_records(gold)
     report = score(gold, preds, types=model.ontology.type_names, roles=model.ontology.roles)
     model.train(was_training)
     return report
+
+
+def _int8_check(model: EventModel, tokenizer, dev: list[Sentence], tolerance: float) -> dict[str, Any] | None:
+    """Dev scores in fp32 and int8 on the CPU, and the CPU precision they justify for ``auto``."""
+    try:
+        fp32, int8 = (dev_score(_evaluate(model, tokenizer, dev, "cpu", p)) for p in ("fp32", "int8"))
+    except (RuntimeError, NotImplementedError) as exc:  # a torch build without a quantized CPU engine
+        logger.warning("int8 not measured (%s): precision 'auto' keeps fp32 on CPUs without bf16", exc)
+        return None
+    drop = round(fp32 - int8, 4)
+    choice = "int8" if drop <= tolerance else "fp32"
+    logger.info("dev (mean of Tri-C and Arg-C F1) fp32 %.4f, int8 %.4f: on CPUs without bf16 'auto' runs %s",
+                fp32, int8, choice)
+    return {"dev_fp32": round(fp32, 4), "dev_int8": round(int8, 4), "drop": drop, "tolerance": tolerance,
+            "cpu_precision": choice}
 
 
 def _new_model(cfg: TrainConfig, ontology: Ontology):
@@ -105,6 +123,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     set_seed(cfg.run.seed)
     ontology = Ontology.load(cfg.data.ontology)
     model, tokenizer = _new_model(cfg, ontology)
+    if cfg.model.quantization_aware:
+        make_quantization_aware(model.encoder)  # dev scores during training are then those of int8 inference
     train_files = [load_sentences(f.path) for f in cfg.data.train]
     dev = load_sentences(cfg.data.dev) if cfg.data.dev else None
     with accelerator.main_process_first():
@@ -141,10 +161,12 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     accelerator.wait_for_everyone()
 
     unwrapped = accelerator.unwrap_model(model)
+    distiller = Distiller(cfg.distill, unwrapped, tokenizer, accelerator.device) if cfg.distill.teacher else None
     if accelerator.is_main_process:
-        logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)",
+        logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)%s",
                     unwrapped.config.encoder, rows_per_epoch, len(train_files), steps_per_epoch, cfg.optim.epochs,
-                    precision, accelerator.num_processes)
+                    precision, accelerator.num_processes,
+                    f", distilling from {cfg.distill.teacher}" if distiller else "")
 
     def evaluate_and_keep(tag: str) -> bool:
         """Score dev, keep the model if best; return True when early stopping says stop."""
@@ -180,7 +202,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
         for batch in bar:
             with accelerator.accumulate(model):
                 out = model(**batch, role_loss_weight=cfg.optim.role_loss_weight)
-                accelerator.backward(out["loss"])
+                loss = distiller.loss(out, batch, cfg.optim.role_loss_weight) if distiller else out["loss"]
+                accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(model.parameters(), cfg.optim.max_grad_norm)
                 optimizer.step()
@@ -189,7 +212,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
             seen += batch["input_ids"].shape[0]
             if accelerator.sync_gradients:
                 state["step"] += 1
-                bar.set_postfix(loss=f"{out['loss'].item():.3f}", trig=f"{out['trigger_loss'].item():.3f}",
+                bar.set_postfix(loss=f"{loss.item():.3f}", trig=f"{out['trigger_loss'].item():.3f}",
                                 role=f"{out['role_loss'].item():.3f}", sent_s=f"{seen / (time.time() - t_epoch):.1f}")
                 every = cfg.run.eval_every_steps
                 if every and state["step"] % every == 0:
@@ -212,14 +235,22 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
     result_dir = Path(cfg.run.output_dir)
     if accelerator.is_main_process:
         best = EventModel.from_pretrained(ckpt / "best")
+        int8_check = _int8_check(best, tokenizer, dev, cfg.run.int8_tolerance) if dev else None
+        if int8_check:
+            best.config.cpu_precision = int8_check["cpu_precision"]
+        # the test split is scored as the model runs by default on a CPU without bf16
+        test_precision = best.config.cpu_precision if accelerator.device.type == "cpu" else "fp32"
         if cfg.data.test:
-            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test), str(accelerator.device))
+            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test), str(accelerator.device),
+                                    test_precision)
         metrics = {"dev": state["best_report"], "test": test_report, "history": state["history"],
-                   "train_wall_time_s": round(wall, 1), "precision": precision,
+                   "train_wall_time_s": round(wall, 1), "precision": precision, "test_precision": test_precision,
+                   "int8_check": int8_check,
                    "processes": accelerator.num_processes, "train_files": [f.path for f in cfg.data.train]}
 
         def build(tmp: Path) -> None:
             shutil.copytree(ckpt / "best", tmp)
+            best.save_pretrained(tmp)  # the same weights, with cpu_precision set in config.json
             (tmp / "training_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
             (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
             from training.card import model_card

@@ -1,0 +1,67 @@
+"""int8: training-time rounding equals inference's; training measures int8 on dev; auto precision follows."""
+import copy
+import json
+import warnings
+
+import pytest
+import torch
+
+from inference import EventExtractor
+from inference import runtime
+from tests.conftest import ROOT, tiny_config
+from training.quantization import make_quantization_aware
+from training.trainer import train
+
+
+def test_fake_quantized_linear_computes_what_int8_inference_computes():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(48, 96)
+    x = torch.randn(3, 7, 48) * 2 + 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        int8 = torch.ao.quantization.quantize_dynamic(
+            torch.nn.Sequential(copy.deepcopy(linear)),
+            {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    fake = copy.deepcopy(linear)
+    assert make_quantization_aware(fake) == 1
+    rounding = float((int8(x) - linear(x)).abs().max().detach())
+    assert rounding > 1e-3                                   # int8 really differs from fp32 ...
+    torch.testing.assert_close(fake(x).detach(), int8(x), rtol=0, atol=rounding / 100)  # ... as training sees it
+    x.requires_grad_(True)
+    fake(x).sum().backward()
+    assert x.grad.abs().sum() > 0 and fake.weight.grad.abs().sum() > 0   # straight-through gradients
+
+
+@pytest.mark.parametrize("bf16, cpu_precision, expected", [(False, "int8", "int8"), (False, "fp32", "fp32"),
+                                                           (True, "int8", "bf16"), (True, "fp32", "bf16")])
+def test_auto_precision_on_cpu(monkeypatch, bf16, cpu_precision, expected):
+    monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: bf16)
+    assert runtime.resolve_precision("auto", "cpu", cpu_precision) == expected
+    assert runtime.resolve_precision("fp32", "cpu", cpu_precision) == "fp32"
+
+
+@pytest.mark.parametrize("tolerance, expected", [(1.0, "int8"), (-1.0, "fp32")])
+def test_training_measures_int8_and_auto_follows(tmp_path, monkeypatch, tolerance, expected):
+    """The run scores dev in fp32 and int8; int8 becomes the CPU default only within the tolerance."""
+    seed = str(ROOT / "data" / "seed.jsonl")
+    train(tiny_config(tmp_path, [seed], seed, **{"optim.epochs": 30, "model.quantization_aware": "true",
+                                                 "data.test": seed, "run.int8_tolerance": tolerance}))
+    model_dir = tmp_path / "model"
+    assert json.loads((model_dir / "config.json").read_text())["cpu_precision"] == expected
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    check = metrics["int8_check"]
+    assert check["cpu_precision"] == expected and check["drop"] == pytest.approx(check["dev_fp32"] - check["dev_int8"],
+                                                                                 abs=1e-3)
+    assert metrics["test_precision"] == expected and metrics["test"]["tri_c"]["f1"] > 0.5
+    assert f"CPU without bf16: **{expected}**" in (model_dir / "README.md").read_text()
+    monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: False)
+    ex = EventExtractor.from_pretrained(model_dir, device="cpu")
+    assert ex.precision == expected
+    assert ex.extract("Rebels ambushed a convoy near Gao on Monday.")[0].text
+
+
+def test_int8_extractor_leaves_the_callers_model_unquantized(tiny_model_dir):
+    fp32 = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
+    int8 = EventExtractor.from_model(fp32.model, fp32.tokenizer, precision="int8")
+    assert isinstance(fp32.model.encoder.encoder.layer[0].output.dense, torch.nn.Linear)
+    assert not isinstance(int8.model.encoder.encoder.layer[0].output.dense, torch.nn.Linear)
