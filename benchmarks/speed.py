@@ -10,6 +10,7 @@ same number of trigger labels, fp32, batch 32 (triggers only: less work).
 """
 from __future__ import annotations
 
+import os
 import platform
 import time
 from pathlib import Path
@@ -140,7 +141,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     texts = (base * (min_sentences // len(base) + 1))[:max(min_sentences, len(base))]
     result: dict[str, Any] = {
         "data": str(data), "sentences": len(texts), "distinct_sentences": len(base),
-        "machine": {"cpu": _cpu_model(), "cores": __import__("os").cpu_count(), "torch_threads": torch.get_num_threads(),
+        "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "bf16_native": cpu_supports_bf16() or torch.cuda.is_available()},
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "python": platform.python_version()},
@@ -163,6 +164,15 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
         result["sitrep"][precision] = _time_extractor(ex, texts, n_tokens, quick)
         result["sitrep"][precision]["same_events_as_fp32"] = _same_share(reference, ex, base)
         result["sitrep"][precision]["accuracy"] = _accuracy(ex, gold)
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        # the default precision again, with one batch per core at once (sitrep extract --workers N)
+        threads = torch.get_num_threads()
+        ex = EventExtractor.from_pretrained(model_dir, workers=cores)
+        name = f"{ex.precision}, {cores} workers"
+        result["sitrep"][name] = _time_extractor(ex, texts, n_tokens, quick)
+        result["sitrep"][name]["same_events_as_fp32"] = _same_share(reference, ex, base)
+        torch.set_num_threads(threads)
     result["onnx"] = _time_onnx(model_dir, texts, gold, n_tokens, reference, quick)
     if with_pipeline:
         result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.labels.trigger_labels))
@@ -201,7 +211,8 @@ def format_bench(r: dict[str, Any]) -> str:
                      f"peak RSS so far {res['peak_rss_mb']} MB")
         if "same_events_as_fp32" in res:
             lines.append(f"  same events as fp32 on {res['same_events_as_fp32']:.1%} of distinct sentences")
-        lines.append(f"  {_accuracy_line(res)}")
+        if res.get("accuracy"):
+            lines.append(f"  {_accuracy_line(res)}")
     for prec, res in r.get("onnx", {}).items():
         if prec == "skipped":
             lines.append(f"onnx: skipped ({res})")

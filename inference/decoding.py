@@ -11,7 +11,7 @@ import numpy as np
 from inference.labels import bio_to_spans, viterbi_bio
 from inference.records import Argument, Event, Span
 
-__all__ = ["DecodedTrigger", "best_tags", "decode_triggers", "decode_arguments", "char_span", "make_event"]
+__all__ = ["DecodedTrigger", "best_tags", "best_tags_many", "decode_triggers", "decode_arguments", "char_span", "make_event"]
 
 
 class DecodedTrigger(tuple):
@@ -35,10 +35,28 @@ def best_tags(probs: np.ndarray, labels: np.ndarray, follow: np.ndarray, start: 
     When the per-word argmax is already well formed it is the constrained
     optimum too, so the Viterbi pass runs only for the rare ill-formed case.
     """
-    path = probs.argmax(-1)
-    if len(path) and (not start[path[0]] or not follow[path[:-1], path[1:]].all()):
-        path = viterbi_bio(probs, follow, start)
-    return labels[path], probs[np.arange(len(path)), path]
+    return best_tags_many([probs], labels, follow, start)[0]
+
+
+def best_tags_many(rows: Sequence[np.ndarray], labels: np.ndarray, follow: np.ndarray, start: np.ndarray
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``best_tags`` of each ``[words, labels]`` array, with one Viterbi pass for all the ill-formed ones.
+
+    Shorter sequences are padded at the end with a label that may follow any
+    label, at probability 1: the padded best path is the best path plus padding.
+    """
+    paths = [r.argmax(-1) for r in rows]
+    bad = [i for i, p in enumerate(paths) if len(p) and (not start[p[0]] or not follow[p[:-1], p[1:]].all())]
+    if bad:
+        pad_label = int(np.flatnonzero(follow.all(0))[0])
+        width = max(len(paths[i]) for i in bad)
+        padded = np.zeros((len(bad), width, len(labels)), dtype=rows[bad[0]].dtype)
+        padded[:, :, pad_label] = 1.0
+        for k, i in enumerate(bad):
+            padded[k, :len(rows[i])] = rows[i]
+        for k, path in zip(bad, viterbi_bio(padded, follow, start)):
+            paths[k] = path[:len(rows[k])]
+    return [(labels[p], r[np.arange(len(p)), p]) for r, p in zip(rows, paths)]
 
 
 def char_span(text: str, word_spans: Sequence[tuple[int, int]], first: int, last: int) -> Span:

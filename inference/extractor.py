@@ -7,16 +7,19 @@ window, then the argument head once per batch for all predicted triggers.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from inference.decoding import best_tags, decode_arguments, decode_triggers, make_event
+from inference.decoding import best_tags_many, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
 from inference.labels import LabelSet, bio_transitions
 from inference.model import EventModel, EventModelConfig
@@ -75,14 +78,25 @@ def _shift(event: Event, offset: int) -> Event:
 class EventExtractor:
     """Extract events from raw text with a trained sitrep model.
 
+    ``workers`` > 1 runs that many batches at once on threads, for throughput on
+    large inputs (single-sentence latency does not gain). Unless ``num_threads``
+    is given, each operation then uses cores // workers threads; torch's thread
+    count is process-wide.
+
     >>> ex = EventExtractor.from_pretrained("models/default")          # doctest: +SKIP
     >>> [d.to_dict()["events"] for d in ex.extract("Troops fell back from Gao on Monday.")]  # doctest: +SKIP
     """
 
     def __init__(self, runner, tokenizer, config: EventModelConfig, batch_size: int = 32, min_score: float = 0.0,
-                 metadata: dict[str, Any] | None = None):
+                 metadata: dict[str, Any] | None = None, workers: int = 1):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        # With several workers, batches run on parallel threads: one thread's tokenizing and decoding
+        # (Python, under the GIL) overlaps another's encoder pass (native code, outside it).
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="sitrep") if workers > 1 else None
         self.runner = runner
         self.tokenizer = tokenizer
         self.config = config
@@ -119,7 +133,7 @@ class EventExtractor:
     def from_model(cls, model: EventModel, tokenizer, device: str = "auto", precision: str = "auto",
                    num_threads: int | None = None, **kwargs: Any) -> "EventExtractor":
         """An extractor over an in-memory torch model (as training evaluates it)."""
-        _set_torch_threads(num_threads)
+        _set_torch_threads(_threads(num_threads, kwargs.get("workers", 1)))
         device = resolve_device(device)
         precision = resolve_precision(precision, device, model.config.cpu_precision)
         return cls(TorchRunner(model, device, precision), tokenizer, model.config, **kwargs)
@@ -164,7 +178,7 @@ class EventExtractor:
         if precision == "auto":
             int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
             precision = "int8" if int8_ready else "fp32"
-        runner = OnnxRunner(directory, precision, num_threads)
+        runner = OnnxRunner(directory, precision, _threads(num_threads, kwargs.get("workers", 1)))
         return cls(runner, tokenizer, config, metadata=metadata, **kwargs)
 
     # ---- public API -------------------------------------------------------------------
@@ -215,9 +229,11 @@ class EventExtractor:
             windows = tokenize_windows(self.tokenizer, sentences, cfg.max_length, cfg.stride)
         results: list[list[Event]] = [[] for _ in sentences]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        for b in range(0, len(order), bs):
-            batch = [windows[i] for i in order[b:b + bs]]
-            for w, events in zip(batch, self._run_batch(batch, sentences, threshold)):
+        batches = [[windows[i] for i in order[b:b + bs]] for b in range(0, len(order), bs)]
+        run = functools.partial(self._run_batch, sentences=sentences, threshold=threshold)
+        outputs = self._pool.map(run, batches) if self._pool and len(batches) > 1 else map(run, batches)
+        for batch, output in zip(batches, outputs):
+            for w, events in zip(batch, output):
                 results[w.sample].extend(events)
         for r in results:
             r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
@@ -235,10 +251,11 @@ class EventExtractor:
         hidden, t_probs = self.runner.triggers(ids, mask)
 
         pending = []  # (batch row, decoded trigger, first token, last token)
-        for i, w in enumerate(batch):
-            if not w.heads:
-                continue
-            tags, scores = best_tags(t_probs[i, w.heads], self._trigger_tags, *self._trigger_bio)
+        rows = [i for i, w in enumerate(batch) if w.heads]
+        trigger_tags = best_tags_many([t_probs[i, batch[i].heads] for i in rows], self._trigger_tags,
+                                      *self._trigger_bio)
+        for i, (tags, scores) in zip(rows, trigger_tags):
+            w = batch[i]
             for trig in decode_triggers(tags, scores, w.owned):
                 if trig.score < threshold:
                     continue
@@ -249,13 +266,21 @@ class EventExtractor:
             return out
         ev = np.array([(p[0], p[2], p[3], self.labels.type_id[p[1].type]) for p in pending], dtype=np.int64)
         r_probs = self.runner.arguments(hidden, ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
-        for k, (i, trig, _, _) in enumerate(pending):
+        role_tags = best_tags_many([r_probs[k, batch[p[0]].heads] for k, p in enumerate(pending)], self._role_tags,
+                                   *self._role_bio)
+        for (i, trig, _, _), (tags, scores) in zip(pending, role_tags):
             w = batch[i]
             text = sentences[w.sample]
-            tags, scores = best_tags(r_probs[k, w.heads], self._role_tags, *self._role_bio)
             args = decode_arguments(text, w.word_spans, tags, scores, (trig.first, trig.last), threshold)
             out[i].append(make_event(text, w.word_spans, trig, args))
         return out
+
+
+def _threads(num_threads: int | None, workers: int) -> int | None:
+    """Threads per operation: as asked, else the cores shared out among the workers (None: the library's choice)."""
+    if num_threads is not None or workers <= 1:
+        return num_threads
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _set_torch_threads(num_threads: int | None) -> None:

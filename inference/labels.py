@@ -96,26 +96,32 @@ def viterbi_bio(probs: np.ndarray, follow: np.ndarray, start: np.ndarray) -> np.
     """The most probable well-formed BIO label sequence for per-word label probabilities.
 
     Independent per-word argmax can leave an ``I-`` with no ``B-`` (a fragment
-    such as a lone "of"); the constrained best path never does.
+    such as a lone "of"); the constrained best path never does. ``probs`` is
+    ``[words, labels]``, or ``[sequences, words, labels]`` to decode several
+    equally long sequences in one pass (one numpy step per word, not per word
+    and sequence).
 
     >>> labels = ["O", "B-Agent", "I-Agent"]
     >>> f, s = bio_transitions(labels)
     >>> viterbi_bio(np.array([[0.6, 0.3, 0.1], [0.2, 0.1, 0.7]]), f, s).tolist()
     [1, 2]
     """
-    n, _ = probs.shape
+    if probs.ndim == 2:
+        return viterbi_bio(probs[None], follow, start)[0]
+    m, n, _ = probs.shape
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros((m, 0), dtype=np.int64)
     logp = np.log(np.clip(probs, 1e-12, None))
     penalty = np.where(follow, 0.0, -np.inf)
-    score = np.where(start, logp[0], -np.inf)
+    score = np.where(start, logp[:, 0], -np.inf)        # [sequences, labels]
     back = np.zeros(probs.shape, dtype=np.int64)
     for t in range(1, n):
-        cand = score[:, None] + penalty            # [prev, next]
-        back[t] = cand.argmax(0)
-        score = cand.max(0) + logp[t]
-    path = np.empty(n, dtype=np.int64)
-    path[-1] = int(score.argmax())
+        cand = score[:, :, None] + penalty              # [sequences, prev, next]
+        back[:, t] = cand.argmax(1)
+        score = cand.max(1) + logp[:, t]
+    path = np.empty((m, n), dtype=np.int64)
+    path[:, -1] = score.argmax(1)
+    rows = np.arange(m)
     for t in range(n - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
+        path[:, t - 1] = back[rows, t, path[:, t]]
     return path

@@ -21,7 +21,7 @@ ONNX_FILES = {"fp32": ("triggers.onnx", "arguments.onnx"), "int8": ("triggers.in
 
 
 class TorchRunner:
-    """The model in torch, on a device and in a precision (fp32, bf16, or int8 dynamic quantization)."""
+    """The model in torch, on a device and in a precision (fp32, bf16 autocast, or int8 dynamic quantization)."""
 
     def __init__(self, model, device: str, precision: str):
         import copy
@@ -29,16 +29,18 @@ class TorchRunner:
         import torch
 
         self.device, self.precision = device, precision
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         if precision == "int8":
             model = copy.deepcopy(model)  # quantization replaces the encoder: the caller's model stays as it was
-        self.model = model.to(device=device, dtype=dtype).eval()
+        # weights stay fp32 in every precision: bf16 runs the encoder under autocast (matrix products in
+        # bf16, normalisation and softmax in fp32), which keeps the events of fp32 on more sentences
+        # than casting the whole model to bf16 (dev: 99.5% against 98.9%)
+        self.model = model.to(device=device, dtype=torch.float32).eval()
         if precision == "int8":
             with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
                 warnings.simplefilter("ignore")
                 # The encoder holds nearly all the compute; the heads stay fp32 (the argument head reads
                 # slices of its weight, which a quantized module does not expose). Per-channel weight
-                # scales: per-tensor ones cost 2 points of dev Tri-C and 4 of Arg-C on the default model.
+                # scales: per-tensor ones cost 2 points of dev Tri-C and 4 of Arg-C on a 4-layer model.
                 qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
                 self.model.encoder = torch.ao.quantization.quantize_dynamic(
                     self.model.encoder, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
@@ -46,10 +48,15 @@ class TorchRunner:
     def triggers(self, ids: np.ndarray, mask: np.ndarray) -> tuple[Any, np.ndarray]:
         import torch
 
+        autocast = torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                                  enabled=self.precision == "bf16")
         with torch.inference_mode():
-            hidden = self.model.encode(torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
-            probs = torch.softmax(self.model.trigger_logits(hidden).float(), -1).cpu().numpy()
-        return hidden, probs
+            with autocast:
+                hidden = self.model.encode(torch.from_numpy(ids).to(self.device),
+                                           torch.from_numpy(mask).to(self.device))
+                logits = self.model.trigger_logits(hidden)
+            probs = torch.softmax(logits.float(), -1).cpu().numpy()
+        return hidden.float(), probs
 
     def arguments(self, hidden: Any, ev_batch: np.ndarray, ev_start: np.ndarray, ev_end: np.ndarray,
                   ev_type: np.ndarray) -> np.ndarray:

@@ -21,6 +21,24 @@ def test_extract_jsonl_keeps_ids_and_offsets(tiny_model_dir, tmp_path):
             assert r["text"][e["trigger"]["start"]:e["trigger"]["end"]] == e["trigger"]["text"]
 
 
+def test_extract_with_workers_writes_the_same(tiny_model_dir, tmp_path):
+    import torch
+
+    threads = torch.get_num_threads()
+    src = str(ROOT / "data" / "seed.jsonl")
+    outs = []
+    try:
+        for workers in ("1", "2"):
+            out = tmp_path / f"out{workers}.jsonl"
+            res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), src, "-o", str(out),
+                                      "--batch-size", "2", "--workers", workers, "--precision", "fp32"])
+            assert res.exit_code == 0, res.output
+            outs.append(out.read_text())
+    finally:
+        torch.set_num_threads(threads)
+    assert outs[0] == outs[1] and outs[0].count("\n") == 15
+
+
 def test_extract_txt_and_stdin(tiny_model_dir):
     res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir),
                               str(ROOT / "seeds" / "000_e5aaf2822eefe5aa.txt")])

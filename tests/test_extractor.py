@@ -115,6 +115,23 @@ def test_options_are_checked(tiny_model_dir):
         EventExtractor.from_pretrained(tiny_model_dir, precision="fp16")
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         EventExtractor.from_pretrained(tiny_model_dir, batch_size=0)
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        EventExtractor.from_pretrained(tiny_model_dir, workers=0)
+
+
+def test_workers_give_the_same_events_in_the_same_order(tiny_model_dir, seed_sentences):
+    import torch
+
+    threads = torch.get_num_threads()
+    texts = [s.text for s in seed_sentences] * 3
+    one = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", batch_size=4)
+    expected = [d.to_dict() for d in one.extract(texts)]
+    try:
+        parallel = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", batch_size=4, workers=3)
+        assert parallel._pool is not None and parallel.workers == 3
+        assert [d.to_dict() for d in parallel.extract(texts)] == expected   # 12 batches over 3 threads
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_bf16_runs_and_mostly_agrees(tiny_model_dir, seed_sentences):

@@ -57,3 +57,41 @@ def test_viterbi_never_leaves_a_fragment():
     # a confident span is kept whole
     probs2 = np.array([[0.05, 0.9, 0.02, 0.02, 0.01], [0.05, 0.02, 0.9, 0.02, 0.01], [0.9, 0.03, 0.03, 0.02, 0.02]])
     assert list(best_tags(probs2, labels, follow, start)[0]) == ["B-Message", "I-Message", "O"]
+
+
+def test_viterbi_finds_the_best_well_formed_sequence_by_exhaustive_search():
+    import itertools
+
+    import numpy as np
+
+    from inference.labels import bio_transitions, viterbi_bio
+
+    labels = ["O", "B-Agent", "I-Agent", "B-Time", "I-Time"]
+    follow, start = bio_transitions(labels)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(1, 6))
+        probs = rng.dirichlet(np.full(len(labels), 0.3), size=n)
+        logp = np.log(np.clip(probs, 1e-12, None))
+        valid = [seq for seq in itertools.product(range(len(labels)), repeat=n)
+                 if start[seq[0]] and all(follow[a, b] for a, b in zip(seq, seq[1:]))]
+        best = max(valid, key=lambda seq: sum(logp[t, j] for t, j in enumerate(seq)))
+        assert viterbi_bio(probs, follow, start).tolist() == list(best)
+
+
+def test_best_tags_many_equals_best_tags_one_by_one():
+    import numpy as np
+
+    from inference.decoding import best_tags, best_tags_many
+    from inference.labels import bio_transitions
+
+    labels = np.array(["O", "B-Agent", "I-Agent", "B-Time", "I-Time"], dtype=object)
+    follow, start = bio_transitions(list(labels))
+    rng = np.random.default_rng(1)
+    rows = [rng.dirichlet(np.full(5, 0.3), size=int(n)) for n in rng.integers(0, 9, size=60)]
+    many = best_tags_many(rows, labels, follow, start)
+    for row, (tags, scores) in zip(rows, many):
+        one_tags, one_scores = best_tags(row, labels, follow, start)
+        assert list(tags) == list(one_tags) and np.allclose(scores, one_scores)
+    assert any(len(r) and not (start[r.argmax(-1)[0]] and follow[r.argmax(-1)[:-1], r.argmax(-1)[1:]].all())
+               for r in rows)  # some rows needed the Viterbi pass
