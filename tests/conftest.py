@@ -30,7 +30,7 @@ def tiny_config(tmp: Path, train: list[str], dev: str | None, **overrides):
 
     sets = [f"data.train={train!r}", f"data.dev={dev if dev else 'null'}", "data.test=null",
             f"model.encoder_config={TINY_ENCODER!r}", "model.max_length=64", "model.stride=16",
-            "model.head_hidden=32", "model.type_dim=8", "model.dropout=0.0",
+            "model.head_hidden=32", "model.type_dim=8", "model.dropout=0.0", "model.quantization_aware=false",
             "optim.batch_size=4", "optim.lr_encoder=0.003", "optim.lr_heads=0.01", "optim.warmup_ratio=0.0",
             "run.early_stopping_patience=0", "run.precision=fp32",
             f"run.output_dir={tmp / 'model'}", f"run.checkpoint_dir={tmp / 'ckpt'}"]

@@ -52,6 +52,8 @@ def test_training_measures_int8_and_auto_follows(tmp_path, monkeypatch, toleranc
     check = metrics["int8_check"]
     assert check["cpu_precision"] == expected and check["drop"] == pytest.approx(check["dev_fp32"] - check["dev_int8"],
                                                                                  abs=1e-3)
+    runs = check["dev_int8_by_batch_size"]
+    assert list(runs) == ["8", "32", "128"] and check["dev_int8"] == pytest.approx(sum(runs.values()) / 3, abs=1e-3)
     assert metrics["test_precision"] == expected and metrics["test"]["tri_c"]["f1"] > 0.5
     assert f"CPU without bf16: **{expected}**" in (model_dir / "README.md").read_text()
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: False)
