@@ -95,6 +95,7 @@ class RunConfig:
     output_dir: str = "models/default"          # the release model directory, written atomically
     checkpoint_dir: str | None = None           # resumable state; default: runs/<output_dir name>
     seed: int = 13
+    deterministic: bool = True                  # torch's deterministic kernels: the same config gives the same model
     precision: str = "auto"                     # auto | fp32 | bf16 (auto: bf16 where the hardware has it)
     eval_every_steps: int = 0                   # also score dev every N steps (0: once per epoch)
     early_stopping_patience: int = 3            # stop after this many evaluations without dev gain (0: never)
