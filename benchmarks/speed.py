@@ -132,7 +132,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
 
     from inference.extractor import EventExtractor
     from inference.records import load_sentences
-    from inference.runtime import cpu_supports_bf16
+    from inference.runtime import cpu_supports_bf16, resolve_precision
 
     gold = load_sentences(data)
     base = [s.text for s in gold]
@@ -150,7 +150,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     fp32 = EventExtractor.from_pretrained(model_dir, precision="fp32")
     n_tokens = sum(len(ids) for ids in fp32.tokenizer(texts)["input_ids"])
     result["tokens"] = n_tokens
-    result["auto_precision"] = EventExtractor.from_pretrained(model_dir).precision
+    result["auto_precision"] = resolve_precision("auto", fp32.device, fp32.config.cpu_precision)
     result["sitrep"]["fp32"] = _time_extractor(fp32, texts, n_tokens, quick)
     result["sitrep"]["fp32"]["accuracy"] = _accuracy(fp32, gold)
     reference = fp32.predict_sentences(base)

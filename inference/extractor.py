@@ -22,7 +22,7 @@ import numpy as np
 from inference.decoding import best_tags_many, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
 from inference.labels import LabelSet, bio_transitions
-from inference.model import EventModel, EventModelConfig
+from inference.model import EventModel, EventModelConfig, read_model_config
 from inference.ontology import Ontology
 from inference.records import Argument, Event, Sentence, Span
 from inference.runners import ONNX_FILES, TorchRunner
@@ -149,15 +149,11 @@ class EventExtractor:
         from transformers import AutoTokenizer
 
         directory = Path(directory)
-        cfg_path = directory / "config.json"
-        if not cfg_path.is_file():
-            raise FileNotFoundError(f"{directory} is not a sitrep model directory (no config.json); "
-                                    f"train one with `sitrep train`")
-        raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        config, version = read_model_config(directory)
         if backend == "auto":
             backend = "onnx" if (directory / ONNX_FILES["fp32"][0]).is_file() else "torch"
-        metadata: dict[str, Any] = {"encoder": raw.get("encoder"), "model_dir": str(directory),
-                                    "sitrep_version": raw.get("sitrep_version"), "backend": backend}
+        metadata: dict[str, Any] = {"encoder": config.encoder, "model_dir": str(directory),
+                                    "sitrep_version": version, "backend": backend}
         metrics = directory / "metrics.json"
         if metrics.is_file():
             metadata["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))
@@ -173,8 +169,6 @@ class EventExtractor:
             raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
         from inference.runners import OnnxRunner
 
-        raw.pop("sitrep_version", None)
-        config = EventModelConfig(**raw)
         if precision == "auto":
             int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
             precision = "int8" if int8_ready else "fp32"

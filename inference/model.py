@@ -27,7 +27,7 @@ from inference.encoder import DEFAULT_ENCODER, resolve_encoder
 from inference.labels import LabelSet
 from inference.ontology import Ontology
 
-__all__ = ["EventModelConfig", "EventModel", "MODEL_FORMAT_VERSION"]
+__all__ = ["EventModelConfig", "EventModel", "MODEL_FORMAT_VERSION", "read_model_config"]
 
 MODEL_FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
@@ -59,6 +59,20 @@ class EventModelConfig:
         if self.stride >= self.max_length // 2:
             raise ValueError(f"stride ({self.stride}) must be less than half of max_length ({self.max_length})")
         Ontology.from_dict(self.ontology, "model config ontology")
+
+
+def read_model_config(directory: str | Path) -> tuple[EventModelConfig, str | None]:
+    """The checked ``config.json`` of a model directory, and the sitrep version that wrote it."""
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{directory} is not a sitrep model directory (no {CONFIG_NAME}); "
+                                f"train one with `sitrep train --config configs/default.yaml`")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    version = raw.pop("sitrep_version", None)
+    if raw.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ValueError(f"{directory}: model format {raw.get('format_version')} is not supported "
+                         f"(this sitrep reads format {MODEL_FORMAT_VERSION}); retrain the model")
+    return EventModelConfig(**raw), version
 
 
 class EventModel(nn.Module):
@@ -145,16 +159,11 @@ class EventModel(nn.Module):
         from safetensors.torch import load_model
 
         directory = Path(directory)
-        cfg_path = directory / CONFIG_NAME
-        if not cfg_path.is_file() or not (directory / WEIGHTS_NAME).is_file():
-            raise FileNotFoundError(f"{directory} is not a sitrep model directory "
-                                    f"(needs {CONFIG_NAME} and {WEIGHTS_NAME}); train one with `sitrep train`")
-        raw = json.loads(cfg_path.read_text(encoding="utf-8"))
-        raw.pop("sitrep_version", None)
-        if raw.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ValueError(f"{directory}: model format {raw.get('format_version')} is not supported "
-                             f"(this sitrep reads format {MODEL_FORMAT_VERSION}); retrain the model")
-        model = cls(EventModelConfig(**raw))
+        config, _ = read_model_config(directory)
+        if not (directory / WEIGHTS_NAME).is_file():
+            raise FileNotFoundError(f"{directory} is not a sitrep model directory (no {WEIGHTS_NAME}); "
+                                    f"train one with `sitrep train`")
+        model = cls(config)
         load_model(model, str(directory / WEIGHTS_NAME))
         model.eval()
         return model

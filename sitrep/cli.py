@@ -36,13 +36,20 @@ def _setup_logging() -> None:
                         stream=sys.stderr)
 
 
+def require_model(model: str) -> None:
+    """Stop with a clear error unless ``model`` is a model directory this sitrep reads."""
+    from inference.model import read_model_config
+
+    try:
+        read_model_config(model)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+
+
 def load_extractor(model: str, **kwargs):
     """The extractor of ``model``, or a clear error when the directory is not a model."""
     from inference.extractor import EventExtractor
 
-    if not (Path(model) / "config.json").is_file():
-        fail(f"{model} is not a sitrep model directory (no config.json); train one with "
-             f"`sitrep train --config configs/default.yaml`")
     try:
         return EventExtractor.from_pretrained(model, **kwargs)
     except (ValueError, FileNotFoundError) as exc:
@@ -153,8 +160,7 @@ def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], addre
         fail(f"{exc}; install the scale extra: pip install -e '.[scale]'")
     if output is None:
         fail("--engine ray writes shards into a folder: give --output OUT_DIR")
-    if not (Path(model) / "config.json").is_file():
-        fail(f"{model} is not a sitrep model directory (no config.json)")
+    require_model(model)
     try:
         r = run_ray_extraction(str(Path(model).resolve()), inputs, output, address=address, actors=actors,
                                batch_size=max(batch_size, 64), output_format=output_format, precision=precision)
@@ -215,8 +221,7 @@ def bench(model: str = ModelOpt,
     from benchmarks.speed import format_bench, run_bench
     from inference.atomic import write_json
 
-    if not (Path(model) / "config.json").is_file():
-        fail(f"{model} is not a sitrep model directory")
+    require_model(model)
     result = run_bench(model, data, min_sentences=min_sentences, quick=quick, with_pipeline=pipeline)
     typer.echo(format_bench(result))
     if json_out:
@@ -239,8 +244,7 @@ def serve(model: str = ModelOpt,
 
     from inference.server import ServerSettings
 
-    if not (Path(model) / "config.json").is_file():
-        fail(f"{model} is not a sitrep model directory (no config.json)")
+    require_model(model)
     settings = ServerSettings(model_dir=model, max_texts=max_texts, max_chars=max_chars, precision=precision,
                               num_threads=threads)
     os.environ.update(settings.to_env())
@@ -256,8 +260,7 @@ def export_onnx(model: str = ModelOpt,
         from inference.onnx_export import export_onnx as run_export
     except ImportError as exc:
         fail(f"{exc}; install the ONNX extra: pip install -e '.[onnx]'")
-    if not (Path(model) / "config.json").is_file():
-        fail(f"{model} is not a sitrep model directory (no config.json)")
+    require_model(model)
     out = run_export(model, output, int8=int8)
     typer.echo(f"ONNX model written to {out} (load it with --model {out}; --precision int8 uses the int8 graphs)")
 

@@ -273,8 +273,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
                    "processes": accelerator.num_processes, "train_files": [f.path for f in cfg.data.train]}
 
         def build(tmp: Path) -> None:
-            shutil.copytree(ckpt / "best", tmp)
-            best.save_pretrained(tmp)  # the same weights, with cpu_precision set in config.json
+            _save_release(best, tokenizer, tmp)  # the best checkpoint, with cpu_precision set in config.json
             (tmp / "training_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
             (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
             from training.card import model_card
