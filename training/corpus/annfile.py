@@ -6,6 +6,7 @@ spans and computes the offsets. The format, one item per line::
 
     # a comment
     D: sahel-001                      <- starts a document (its doc_id)
+    U: https://en.wikinews.org/wiki/X <- optional: the document's source address (one line each)
     S: Gunmen ambushed a convoy near Gao on Monday, the army said.
     E: Ambush | ambushed | Attacker=Gunmen | Target=a convoy | Place=Gao | Time=Monday
     E: Statement | said | Speaker=the army | Message=Gunmen ambushed a convoy near Gao on Monday
@@ -67,6 +68,7 @@ def find_span(text: str, needle: str) -> tuple[int, int]:
 class _Doc:
     doc_id: str
     sentences: list[Sentence]
+    urls: list[str]
 
 
 def _parse_event(body: str, text: str) -> Event:
@@ -103,8 +105,14 @@ def parse_ann(content: str, source: str = "<ann>") -> list[Sentence]:
                     raise ValueError("a document line needs an id: 'D: doc-id'")
                 if any(d.doc_id == body for d in docs):
                     raise ValueError(f"doc_id {body!r} is used twice")
-                docs.append(_Doc(body, []))
+                docs.append(_Doc(body, [], []))
                 current = None
+            elif tag == "U":
+                if not docs or docs[-1].sentences:
+                    raise ValueError("a source line 'U: address' comes right after its 'D: doc-id' line")
+                if not re.match(r"^https?://\S+$", body):
+                    raise ValueError(f"{body!r} is not a web address (http:// or https://, no spaces)")
+                docs[-1].urls.append(body)
             elif tag == "S":
                 if not docs:
                     raise ValueError("a sentence comes before any 'D: doc-id' line")
@@ -112,13 +120,15 @@ def parse_ann(content: str, source: str = "<ann>") -> list[Sentence]:
                     raise ValueError("empty sentence")
                 doc = docs[-1]
                 current = Sentence(f"{doc.doc_id}-s{len(doc.sentences):02d}", body, [], doc.doc_id)
+                if doc.urls:
+                    current.extra["meta"] = {"urls": list(doc.urls)}
                 doc.sentences.append(current)
             elif tag == "E":
                 if current is None:
                     raise ValueError("an event line comes before any 'S:' sentence line")
                 current.events.append(_parse_event(body, current.text))
             else:
-                raise ValueError(f"unknown line tag {tag!r}; lines start with 'D:', 'S:', 'E:' or '#'")
+                raise ValueError(f"unknown line tag {tag!r}; lines start with 'D:', 'U:', 'S:', 'E:' or '#'")
         except ValueError as exc:
             raise AnnError(f"{source}:{n}: {exc}") from None
     return [s for d in docs for s in d.sentences]
