@@ -11,7 +11,16 @@ import numpy as np
 from inference.labels import bio_to_spans, viterbi_bio
 from inference.records import Argument, Event, Span
 
-__all__ = ["DecodedTrigger", "best_tags", "best_tags_many", "decode_triggers", "decode_arguments", "char_span", "make_event"]
+__all__ = ["DecodedTrigger", "best_tags", "best_tags_many", "decode_triggers", "decode_arguments", "char_span",
+           "trim_punctuation", "make_event"]
+
+# Edge punctuation of predicted argument spans (ANNOTATION.md section 4). Periods are never removed:
+# "the U.S." ends with one.
+_SEPARATORS = {",", ";", ":", "—", "–", "-"}
+_CLOSER = {"“": "”", "‘": "’", "«": "»", "(": ")", "[": "]", '"': '"', "'": "'"}   # opener -> closer
+_OPENER = {c: o for o, c in _CLOSER.items()}
+_ONLY_CLOSERS = set(_OPENER) - set(_CLOSER)   # a span never starts with these
+_ONLY_OPENERS = set(_CLOSER) - set(_OPENER)   # nor ends with these
 
 
 class DecodedTrigger(tuple):
@@ -65,6 +74,50 @@ def char_span(text: str, word_spans: Sequence[tuple[int, int]], first: int, last
     return Span(start, end, text[start:end])
 
 
+def trim_punctuation(text: str, word_spans: Sequence[tuple[int, int]], first: int, last: int
+                     ) -> tuple[int, int] | None:
+    """Words ``[first, last)`` without edge punctuation that belongs outside the span; None if nothing is left.
+
+    The model tags words, and the tokenizer makes each quote mark and comma a
+    word, so a predicted span can begin at an opening quote or end at a comma.
+    Removed: commas, colons, semicolons and dashes at either edge; quote marks and
+    brackets at an edge whose partner is not in the span; a pair of them around
+    the whole span (a quoted Message is the words inside the quotes).
+
+    >>> trim_punctuation("“We left,” he said", [(0, 1), (1, 3), (4, 8), (8, 9), (9, 10)], 0, 5)
+    (1, 3)
+    >>> trim_punctuation("a “b” c", [(0, 1), (2, 3), (3, 4), (4, 5), (6, 7)], 0, 4)
+    (0, 4)
+    >>> trim_punctuation("“", [(0, 1)], 0, 1) is None
+    True
+    >>> trim_punctuation("” b (", [(0, 1), (2, 3), (4, 5)], 0, 3)
+    (1, 2)
+    """
+    words = [text[s:e] for s, e in word_spans[first:last]]
+    while words:
+        head, tail = words[0], words[-1]
+        if head in _SEPARATORS:
+            words, first = words[1:], first + 1
+        elif tail in _SEPARATORS:
+            words, last = words[:-1], last - 1
+        elif len(words) > 1 and _CLOSER.get(head) == tail:
+            words, first, last = words[1:-1], first + 1, last - 1
+        elif (head in _CLOSER and not _paired(words, head, _CLOSER[head])) or head in _ONLY_CLOSERS:
+            words, first = words[1:], first + 1
+        elif (tail in _OPENER and not _paired(words, _OPENER[tail], tail)) or tail in _ONLY_OPENERS:
+            words, last = words[:-1], last - 1
+        else:
+            break
+    return (first, last) if words else None
+
+
+def _paired(words: list[str], opener: str, closer: str) -> bool:
+    """Whether the span's quote marks or brackets of this kind balance (symmetric quotes: an even count)."""
+    if opener == closer:
+        return words.count(opener) % 2 == 0
+    return words.count(opener) == words.count(closer)
+
+
 def decode_triggers(tags: Sequence[str], probs: Sequence[float], owned: tuple[int, int]) -> list[DecodedTrigger]:
     """Trigger spans from word tags, kept only where the window owns their first word.
 
@@ -88,7 +141,10 @@ def decode_arguments(text: str, word_spans: Sequence[tuple[int, int]], tags: Seq
             continue
         if score < min_score:
             continue
-        span = char_span(text, word_spans, a, b)
+        trimmed = trim_punctuation(text, word_spans, a, b)
+        if trimmed is None:
+            continue
+        span = char_span(text, word_spans, *trimmed)
         out.append(Argument(role, span.start, span.end, span.text, score))
     return out
 

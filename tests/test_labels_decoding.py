@@ -95,3 +95,12 @@ def test_best_tags_many_equals_best_tags_one_by_one():
         assert list(tags) == list(one_tags) and np.allclose(scores, one_scores)
     assert any(len(r) and not (start[r.argmax(-1)[0]] and follow[r.argmax(-1)[:-1], r.argmax(-1)[1:]].all())
                for r in rows)  # some rows needed the Viterbi pass
+
+
+def test_argument_spans_lose_edge_punctuation_and_punctuation_alone_is_no_argument():
+    text = "“We pulled back,” the commander said “"
+    spans = [(0, 1), (1, 3), (4, 10), (11, 15), (15, 16), (16, 17), (18, 21), (22, 31), (32, 36), (37, 38)]
+    tags = ["B-Message", "I-Message", "I-Message", "I-Message", "I-Message", "I-Message", "B-Speaker", "I-Speaker",
+            "O", "B-Addressee"]
+    args = decode_arguments(text, spans, tags, [0.9] * len(tags), (8, 9))
+    assert [(a.role, a.text) for a in args] == [("Message", "We pulled back"), ("Speaker", "the commander")]
