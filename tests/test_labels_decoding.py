@@ -1,3 +1,5 @@
+import dataclasses
+
 from inference.decoding import decode_arguments, decode_triggers
 from inference.labels import LabelSet, bio_to_spans, spans_to_bio
 
@@ -104,3 +106,29 @@ def test_argument_spans_lose_edge_punctuation_and_punctuation_alone_is_no_argume
             "O", "B-Addressee"]
     args = decode_arguments(text, spans, tags, [0.9] * len(tags), (8, 9))
     assert [(a.role, a.text) for a in args] == [("Message", "We pulled back"), ("Speaker", "the commander")]
+
+
+def _coup(text, trigger, *args):
+    from inference.records import Argument, Event, Span
+
+    s = text.index(trigger)
+    arguments = tuple(Argument(role, text.index(t), text.index(t) + len(t), t, 0.9) for role, t in args)
+    return Event("Coup", Span(s, s + len(trigger), trigger), arguments, 0.5)
+
+
+def test_one_occurrence_named_twice_becomes_one_event_and_distinct_occurrences_stay():
+    from inference.decoding import merge_same_occurrence
+
+    text = "Officers overthrew the president in a coup on Monday."
+    events = [_coup(text, "overthrew", ("Agent", "Officers"), ("Target", "the president")),
+              _coup(text, "coup", ("Time", "Monday"))]
+    (merged,) = merge_same_occurrence(text, events)
+    assert merged.trigger.text == "coup"
+    assert sorted(a.role for a in merged.arguments) == ["Agent", "Target", "Time"]
+
+    text = "The army seized power in 2012, and a coup followed in 2020."
+    events = [_coup(text, "seized power"), _coup(text, "coup")]
+    assert len(merge_same_occurrence(text, events)) == 2
+    text = "The junta said in a statement that it had seized power."
+    said, noun = (dataclasses.replace(_coup(text, w), type="Statement") for w in ("said", "statement"))
+    assert len(merge_same_occurrence(text, [said, noun])) == 2   # only Coups merge by default
