@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.io import InputRecord, parse_input_line
+from inference.inputs import InputRecord, parse_input_line
 
 __all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "ERRORS_FILE"]
 

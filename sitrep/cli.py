@@ -103,7 +103,7 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
             actors: int = typer.Option(2, help="Ray actors, each holding one model."),
             output_format: str = typer.Option("jsonl", "--output-format", help="Ray output: jsonl | parquet.")):
     """Extract events from texts; one output line per input record, offsets into its text."""
-    from inference.io import read_inputs
+    from sitrep.io import read_inputs
     from inference.records import write_jsonl
 
     if engine == "ray":
@@ -130,7 +130,7 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
             docs.extend(ex.extract([r.text for r in records[k:k + chunk]]))
             bar.update(len(records[k:k + chunk]))
     if fmt == "pretty":
-        from inference.pretty import format_document
+        from sitrep.pretty import format_document
 
         text = "\n\n".join(format_document(d, title=r.id) for r, d in zip(records, docs)) + "\n"
         if output:

@@ -5,7 +5,6 @@ import pytest
 
 pytest.importorskip("ray")
 
-from inference.io import InputRecord, parse_input_line  # noqa: E402
 from inference.ray_engine import ERRORS_FILE, run_ray_extraction  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
@@ -17,13 +16,6 @@ def ray_local():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-
-
-def test_parse_line_reasons():
-    assert parse_input_line('{"id": 3, "text": "x"}') == (InputRecord("3", "x", None), None, "3")
-    assert parse_input_line("nope")[1].startswith("not valid JSON") and parse_input_line("nope")[2] == "nope"
-    assert parse_input_line('{"id": "a"}')[1:] == ("text: missing or not a string", "a")
-    assert parse_input_line('{"text": "x"}')[1] == "id: missing"  # Ray records need their own id
 
 
 def test_ray_matches_plain_extract_and_reports_bad_records(ray_local, tiny_model_dir, tmp_path):
