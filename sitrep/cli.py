@@ -60,7 +60,8 @@ def load_extractor(model: str, **kwargs):
 def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", "-c", help="YAML training config."),
           set_: list[str] = typer.Option([], "--set", help="Override a config value: --set optim.epochs=3 (repeatable)."),
           resume: bool = typer.Option(False, help="Continue from the run's last checkpoint."),
-          dry_run: bool = typer.Option(False, help="Validate the config and print it resolved; train nothing.")):
+          dry_run: bool = typer.Option(False, help="Validate the config and the data, print the config resolved; "
+                                                   "train nothing.")):
     """Train a model from a config; writes the model directory atomically."""
     import yaml
 
@@ -70,6 +71,7 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
         cfg = load_config(config, set_)
     except ConfigError as exc:
         fail(str(exc))
+    _check_training_data(cfg)
     if dry_run:
         typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return
@@ -82,6 +84,24 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
     if result.test:
         typer.echo(f"test: Tri-C F1 {result.test['tri_c']['f1']:.4f}  Arg-C F1 {result.test['arg_c']['f1']:.4f}")
     typer.echo(f"model: {result.output_dir}  ({result.wall_time_s:.0f} s)")
+
+
+def _check_training_data(cfg) -> None:
+    """Stop before training when a data file of ``cfg`` breaks the contract; every problem as FILE:LINE."""
+    from inference.ontology import Ontology, OntologyError
+    from inference.validation import check_file
+
+    try:
+        ontology = Ontology.load(cfg.data.ontology)
+    except OntologyError as exc:
+        fail(str(exc))
+    paths = [f.path for f in cfg.data.train] + [p for p in (cfg.data.dev, cfg.data.test) if p]
+    problems = [p for path in paths for p in check_file(path, ontology).problems]
+    for p in problems:
+        typer.echo(str(p), err=True)
+    if problems:
+        fail(f"{len(problems)} problem(s) in the data (the contract is docs/ANNOTATION.md section 1); "
+             "fix them; nothing was trained")
 
 
 @app.command()

@@ -30,7 +30,7 @@ def _load(files: list[Path]):
     try:
         return {str(f): load_sentences(f) for f in files}
     except (RecordError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc} (run `sitrep data validate` for every problem)", err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
 
 
@@ -38,14 +38,12 @@ def _load(files: list[Path]):
 def validate(files: list[Path] = typer.Argument(..., help="JSONL data or prediction files."),
              ontology: Path = OntologyOpt):
     """Check every line of every file; print FILE:LINE: field: problem for each problem."""
-    from training.corpus.validate import validate_file
+    from inference.validation import check_file
 
     ont = _ontology(ontology)
-    total, problems = 0, []
-    for f in files:
-        found, n = validate_file(f, ont)
-        problems.extend(found)
-        total += n
+    checks = [check_file(f, ont) for f in files]
+    problems = [p for c in checks for p in c.problems]
+    total = sum(c.lines for c in checks)
     for p in problems:
         typer.echo(str(p))
     if problems:
@@ -166,11 +164,11 @@ def import_geneva(src: Path = typer.Argument(..., help="A GENEVA JSONL file (e.g
     from inference.records import save_sentences
     from training.corpus.geneva import convert_file
     from training.corpus.stats import corpus_stats, format_stats
-    from training.corpus.validate import validate_record
+    from inference.validation import record_problems
 
     ont = _ontology(ontology)
     sents = convert_file(src)
-    problems = [f"{s.id}: {f}: {m}" for s in sents for f, m in validate_record(s.to_dict(), ont)]
+    problems = [f"{s.id}: {p}" for s in sents for p in record_problems(s.to_dict(), ont)]
     for p in problems:
         typer.echo(p, err=True)
     if problems:

@@ -48,12 +48,11 @@ def test_compiler_errors_name_the_line(content, message):
 
 
 def test_seed_file_has_the_eleven_triggers(seed_sentences, ontology, tmp_path):
-    from training.corpus.validate import validate_file
-
+    from inference.validation import check_file
     from tests.conftest import ROOT
 
-    found, n = validate_file(ROOT / "data" / "seed.jsonl", ontology)
-    assert found == [] and n == 15
+    check = check_file(ROOT / "data" / "seed.jsonl", ontology)
+    assert check.problems == [] and check.lines == 15
     triggers = sorted((e.type, e.trigger.text) for s in seed_sentences for e in s.events)
     assert triggers == sorted([
         ("Statement", "According to"), ("Ambush", "ambush"), ("Statement", "said"), ("Retreat", "retreating"),

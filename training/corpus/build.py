@@ -16,10 +16,10 @@ from pathlib import Path
 
 from inference.ontology import Ontology
 from inference.records import Sentence, save_sentences
+from inference.validation import record_problems
 from training.corpus.annfile import AnnError, compile_ann_file
 from training.corpus.stats import corpus_stats, format_stats
 from training.corpus.templates import templated_share
-from training.corpus.validate import validate_record
 
 __all__ = ["compile_slices", "split_by_document", "build_corpus"]
 
@@ -41,8 +41,7 @@ def compile_slices(paths: list[Path], ontology: Ontology) -> tuple[list[Sentence
             if s.doc_id in seen_docs and seen_docs[s.doc_id] != str(path):
                 problems.append(f"{path}: doc_id {s.doc_id!r} also used in {seen_docs[s.doc_id]}")
             seen_docs[s.doc_id] = str(path)
-            for fld, msg in validate_record(s.to_dict(), ontology):
-                problems.append(f"{path}: {s.id}: {fld}: {msg}")
+            problems.extend(f"{path}: {s.id}: {p}" for p in record_problems(s.to_dict(), ontology))
         sentences.extend(slice_sents)
     return sentences, problems
 
