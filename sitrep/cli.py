@@ -194,7 +194,7 @@ def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
           pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
           json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
     """Score predictions against gold (ANNOTATION.md section 6)."""
-    from benchmarks.report import format_report
+    from inference.score_report import format_report
     from inference.atomic import write_json
     from inference.records import RecordError, load_sentences
     from inference.scoring import score as run_score

@@ -93,6 +93,18 @@ def test_evaluate_writes_report_plot_errors_and_baselines(tiny_model_dir, tmp_pa
         a["n_gold"] - a["tp"])
 
 
+def test_score_command_needs_no_benchmarks():
+    import subprocess
+    import sys
+
+    seed = str(ROOT / "data" / "seed.jsonl")
+    code = ("import sys; from typer.testing import CliRunner; from sitrep.cli import app; "
+            f"r = CliRunner().invoke(app, ['score', {seed!r}, {seed!r}]); assert r.exit_code == 0, r.output; "
+            "assert 'Tri-C' in r.output; print(sorted({m for m in sys.modules if m.startswith('benchmarks')}))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
 def test_data_stats_json_counts_seed():
     res = runner.invoke(app, ["data", "stats", str(ROOT / "data" / "seed.jsonl"), "--json"])
     st = json.loads(res.stdout)

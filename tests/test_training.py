@@ -104,7 +104,8 @@ def test_another_encoder_by_one_config_line(tmp_path, eight):
 
 
 def test_inference_never_imports_training():
-    code = ("import sys, inference, inference.extractor, inference.server, inference.scoring; "
+    code = ("import sys, inference, inference.extractor, inference.server, inference.scoring, inference.ray_engine, "
+            "inference.validation, inference.score_report; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'benchmarks', 'sitrep')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
