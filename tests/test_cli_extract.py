@@ -93,6 +93,23 @@ def test_evaluate_writes_report_plot_errors_and_baselines(tiny_model_dir, tmp_pa
         a["n_gold"] - a["tp"])
 
 
+def test_local_engine_refuses_ray_options(tiny_model_dir):
+    for extra in (["--output-format", "parquet"], ["--address", "ray://head:10001"]):
+        res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-", *extra], input="x")
+        assert res.exit_code == 1 and "are options of --engine ray" in res.output
+
+
+def test_missing_extras_name_the_install_command(tiny_model_dir, tmp_path, monkeypatch):
+    import sys
+
+    for name in ("ray", "ray.data", "onnx"):
+        monkeypatch.setitem(sys.modules, name, None)  # what an import of a missing package raises
+    res = runner.invoke(app, ["extract", "--engine", "ray", "--model", str(tiny_model_dir), "-", "-o", str(tmp_path)])
+    assert res.exit_code == 1 and "install the scale extra: pip install -e '.[scale]'" in res.output
+    res = runner.invoke(app, ["export", "onnx", "--model", str(tiny_model_dir), "-o", str(tmp_path / "onnx")])
+    assert res.exit_code == 1 and "install the onnx extra: pip install -e '.[onnx]'" in res.output
+
+
 def test_score_command_needs_no_benchmarks():
     import subprocess
     import sys
