@@ -48,7 +48,7 @@ def main() -> None:
             for actors in (1, 2):
                 t = time.perf_counter()
                 r = run_ray_extraction(str(Path(args.model).resolve()), [str(src)], Path(tmp) / f"out{actors}",
-                                       actors=actors, batch_size=256)
+                                       actors=actors)
                 dt = time.perf_counter() - t
                 assert r.records_out == len(rows) and r.errors == 0
                 results.append({"engine": f"ray, {actors} actor(s) (1 torch thread each)",

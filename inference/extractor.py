@@ -21,6 +21,7 @@ import numpy as np
 
 from inference.decoding import best_tags_many, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
+from inference.inputs import check_texts
 from inference.labels import LabelSet, bio_transitions
 from inference.model import EventModel, EventModelConfig, read_model_config
 from inference.ontology import Ontology
@@ -182,15 +183,7 @@ class EventExtractor:
 
         ``split=False`` treats each text as one sentence (as gold files are).
         """
-        if isinstance(texts, str):
-            texts = [texts]
-        if texts is None or not isinstance(texts, Sequence):
-            raise TypeError(f"texts must be a str or a sequence of str, got {type(texts).__name__}")
-        for i, t in enumerate(texts):
-            if t is None:
-                raise ValueError(f"texts[{i}] is None; pass a string (an empty string gives no events)")
-            if not isinstance(t, str):
-                raise TypeError(f"texts[{i}] must be a str, got {type(t).__name__}")
+        texts = check_texts(texts)
         docs: list[ExtractedDocument] = []
         sentence_texts: list[str] = []
         for t in texts:

@@ -1,12 +1,14 @@
 """Corpus-scale extraction on Ray Data: ``sitrep extract --engine ray``.
 
-Input lines (JSONL, read as text so that any extra fields, gold events
-included, never upset a schema) or Parquet rows (``id``, ``text``, optional
-``doc_id``) flow through ``map_batches`` into an actor pool; each actor loads
-``EventExtractor`` once and extracts a batch in one call. A record that cannot
-be read or extracted becomes an error row (its id and the reason) instead of
-stopping the run, so every input record comes out either as a result or as an
-error. Results are written as JSONL shards (the same lines as plain ``sitrep
+Input lines (JSONL, read as bytes and split at "\\n" only, so that any extra
+fields, gold events included, never upset a schema and a raw U+2028 in a text
+never splits a record) or Parquet rows (``id``, ``text``, optional ``doc_id``)
+flow through ``map_batches`` into an actor pool; each actor loads
+``EventExtractor`` once, with the ``ActorSettings`` given, and extracts a batch
+in one call. A record that cannot be read or extracted becomes an error row
+(its id and the reason, with FILE:LINE for a JSONL line) instead of stopping
+the run, so every input record comes out either as a result or as an error.
+Results are written as JSONL shards (the same lines as plain ``sitrep
 extract``) or Parquet (``events`` as a JSON string column) under the output
 folder, errors to ``_errors.jsonl`` there.
 
@@ -18,15 +20,16 @@ from __future__ import annotations
 
 import glob
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inference.io import InputRecord, parse_input_line
+from inference.inputs import InputRecord, parse_input_line
+from inference.jsonl import split_lines
 
-__all__ = ["RayRunResult", "run_ray_extraction", "ExtractorActor", "ERRORS_FILE"]
+__all__ = ["ActorSettings", "RayRunResult", "run_ray_extraction", "ExtractorActor", "ERRORS_FILE"]
 
 # the leading underscore keeps Parquet readers (pyarrow datasets) from taking it for a data file
 ERRORS_FILE = "_errors.jsonl"
@@ -40,24 +43,45 @@ class RayRunResult:
     output_dir: Path
 
 
+@dataclass(frozen=True)
+class ActorSettings:
+    """How each actor's extractor runs: ``sitrep extract``'s options, applied in every actor."""
+
+    batch_size: int = 32      # sentences per encoder batch
+    min_score: float = 0.0    # events and arguments scored below this are dropped
+    precision: str = "auto"   # as EventExtractor.from_pretrained
+    device: str = "auto"      # cpu | cuda (Ray reserves one GPU per actor) | auto (cuda if there is a GPU per actor)
+    num_threads: int = 1      # torch threads per actor; Ray reserves half a CPU per thread for it
+    workers: int = 1          # batches run at once inside an actor
+
+    def __post_init__(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda with Ray, got {self.device!r} "
+                             "(Ray assigns each actor its GPU: use cuda)")
+        for name in ("batch_size", "num_threads", "workers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
 class ExtractorActor:
     """One per Ray actor: loads the model once, then extracts whole batches."""
 
-    def __init__(self, model_dir: str, batch_size: int = 32, precision: str = "auto", num_threads: int = 1):
+    def __init__(self, model_dir: str, settings: ActorSettings):
         from inference.extractor import EventExtractor
 
-        self.extractor = EventExtractor.from_pretrained(model_dir, batch_size=batch_size, precision=precision,
-                                                        num_threads=num_threads)
+        self.extractor = EventExtractor.from_pretrained(
+            model_dir, batch_size=settings.batch_size, min_score=settings.min_score, precision=settings.precision,
+            device=settings.device, num_threads=settings.num_threads, workers=settings.workers)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         records: list[InputRecord | None] = []
         reasons: list[str | None] = []
         names: list[str] = []
         if "line" in batch:
-            for line in batch["line"]:
-                rec, why, name = parse_input_line(str(line))
+            for line, where, problem in zip(batch["line"], batch["where"], batch["problem"]):
+                rec, why, name = (None, problem, where) if problem else parse_input_line(str(line))
                 records.append(rec)
-                reasons.append(why)
+                reasons.append(f"{where}: {why}" if why else None)
                 names.append(name)
         else:
             for i in range(len(batch["text"])):
@@ -91,6 +115,12 @@ class ExtractorActor:
                 "error": np.array(errors, dtype=object)}
 
 
+def _file_lines(row: dict[str, Any]) -> list[dict[str, str]]:
+    """The non-blank lines of one input file, each with its FILE:LINE and why it cannot be read ("" if it can)."""
+    return [{"line": line.text or "", "where": f"{row['path']}:{line.number}", "problem": line.problem or ""}
+            for line in split_lines(row["bytes"])]
+
+
 def _expand(inputs: list[str]) -> list[str]:
     paths: list[str] = []
     for pattern in inputs:
@@ -109,13 +139,17 @@ def _write_shard(output_dir: Path, index: int, rows: list[dict[str, Any]]) -> No
 
 
 def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path, address: str | None = None,
-                       actors: int = 2, batch_size: int = 256, output_format: str = "jsonl",
-                       precision: str = "auto", threads_per_actor: int = 1, shard_size: int = 10_000) -> RayRunResult:
-    """Extract every input record on Ray; write results and errors under ``output_dir``."""
+                       actors: int = 2, settings: ActorSettings | None = None, output_format: str = "jsonl",
+                       records_per_call: int = 256, shard_size: int = 10_000) -> RayRunResult:
+    """Extract every input record on Ray; write results and errors under ``output_dir``.
+
+    ``records_per_call`` records go to an actor at once; ``settings.batch_size`` is the encoder's batch inside it.
+    """
     import ray
 
     from inference.atomic import atomic_open
 
+    settings = settings or ActorSettings()
     if output_format not in ("jsonl", "parquet"):
         raise ValueError(f"output format must be jsonl or parquet, got {output_format!r}")
     paths = _expand(inputs)
@@ -123,21 +157,23 @@ def run_ray_extraction(model_dir: str, inputs: list[str], output_dir: str | Path
     output_dir.mkdir(parents=True, exist_ok=True)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    if settings.device == "auto":
+        gpus = ray.cluster_resources().get("GPU", 0)
+        settings = replace(settings, device="cuda" if gpus >= actors else "cpu")
     parquet = [p for p in paths if p.endswith(".parquet")]
     lines = [p for p in paths if not p.endswith(".parquet")]
     parts = []
     if lines:
-        parts.append(ray.data.read_text(lines).rename_columns({"text": "line"}))
+        parts.append(ray.data.read_binary_files(lines, include_paths=True).flat_map(_file_lines))
     if parquet:
         parts.append(ray.data.read_parquet(parquet))
     ds = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
-    out = ds.map_batches(ExtractorActor, fn_constructor_kwargs={"model_dir": str(model_dir),
-                                                                "precision": precision,
-                                                                "num_threads": threads_per_actor},
-                         batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors),
+    out = ds.map_batches(ExtractorActor, fn_constructor_kwargs={"model_dir": str(model_dir), "settings": settings},
+                         batch_size=records_per_call, compute=ray.data.ActorPoolStrategy(size=actors),
                          # a fraction of a logical CPU per actor leaves room for the read tasks, which
                          # would otherwise wait forever for a CPU held by an idle actor
-                         num_cpus=0.5 * threads_per_actor, batch_format="numpy")
+                         num_cpus=0.5 * settings.num_threads, num_gpus=1 if settings.device == "cuda" else 0,
+                         batch_format="numpy")
     n_in = n_out = 0
     if output_format == "parquet":
         out = out.materialize()

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from inference.atomic import atomic_open
+from inference.ontology import Ontology
+from inference.validation import check_file, record_problems
 
-__all__ = ["Span", "Argument", "Event", "Sentence", "read_jsonl", "write_jsonl", "load_sentences", "save_sentences",
-           "RecordError"]
+__all__ = ["Span", "Argument", "Event", "Sentence", "write_jsonl", "load_sentences", "save_sentences", "RecordError"]
+
+_SHOWN = 20  # problems a refused file lists; `sitrep data validate` lists them all
 
 
 class RecordError(ValueError):
@@ -87,93 +90,43 @@ class Sentence:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Sentence":
-        """Parse a record; raises ``RecordError`` naming the field at fault.
-
-        Offsets are not checked against the text here: that is the validator's
-        job, which reports every problem of a file at once.
-        """
-        if not isinstance(d, dict):
-            raise RecordError("record: must be a JSON object")
-        for key, kind in (("id", str), ("text", str)):
-            if key not in d:
-                raise RecordError(f"{key}: missing")
-            if not isinstance(d[key], kind):
-                raise RecordError(f"{key}: must be a string")
-        events_raw = d.get("events", [])
-        if not isinstance(events_raw, list):
-            raise RecordError("events: must be a list")
-        events = [_event_from_dict(e, f"events[{i}]") for i, e in enumerate(events_raw)]
-        doc_id = d.get("doc_id")
-        if doc_id is not None and not isinstance(doc_id, str):
-            raise RecordError("doc_id: must be a string")
-        extra = {k: v for k, v in d.items() if k not in {"id", "text", "events", "doc_id"}}
-        return cls(d["id"], d["text"], events, doc_id, extra)
+        """Parse a record; raises ``RecordError`` with the first problem (``field: problem``) it has."""
+        problems = record_problems(d)
+        if problems:
+            raise RecordError(str(problems[0]))
+        return _sentence(d)
 
 
-def _span_fields(d: Any, where: str) -> tuple[int, int, str]:
-    if not isinstance(d, dict):
-        raise RecordError(f"{where}: must be an object with start, end, text")
-    for key in ("start", "end"):
-        if not isinstance(d.get(key), int) or isinstance(d.get(key), bool):
-            raise RecordError(f"{where}.{key}: must be an integer")
-    if not isinstance(d.get("text"), str):
-        raise RecordError(f"{where}.text: must be a string")
-    return d["start"], d["end"], d["text"]
+def _sentence(d: dict[str, Any]) -> Sentence:
+    """The Sentence of a record that ``record_problems`` found no fault in."""
+    events = []
+    for e in d["events"]:
+        t = e["trigger"]
+        args = tuple(Argument(a["role"], a["start"], a["end"], a["text"], _score(a)) for a in e.get("arguments", []))
+        events.append(Event(e["type"], Span(t["start"], t["end"], t["text"]), args, _score(e)))
+    extra = {k: v for k, v in d.items() if k not in {"id", "text", "events", "doc_id"}}
+    return Sentence(d["id"], d["text"], events, d.get("doc_id"), extra)
 
 
-def _score(d: dict[str, Any], where: str) -> float | None:
-    s = d.get("score")
-    if s is None:
-        return None
-    if not isinstance(s, (int, float)) or isinstance(s, bool) or not 0.0 <= s <= 1.0:
-        raise RecordError(f"{where}.score: must be a number in 0..1")
-    return float(s)
+def _score(d: dict[str, Any]) -> float | None:
+    return None if d.get("score") is None else float(d["score"])
 
 
-def _event_from_dict(d: Any, where: str) -> Event:
-    if not isinstance(d, dict):
-        raise RecordError(f"{where}: must be an object")
-    if not isinstance(d.get("type"), str):
-        raise RecordError(f"{where}.type: missing or not a string")
-    trigger = Span(*_span_fields(d.get("trigger"), f"{where}.trigger"))
-    args_raw = d.get("arguments", [])
-    if not isinstance(args_raw, list):
-        raise RecordError(f"{where}.arguments: must be a list")
-    args = []
-    for j, a in enumerate(args_raw):
-        aw = f"{where}.arguments[{j}]"
-        start, end, text = _span_fields(a, aw)
-        if not isinstance(a.get("role"), str):
-            raise RecordError(f"{aw}.role: missing or not a string")
-        args.append(Argument(a["role"], start, end, text, _score(a, aw)))
-    return Event(d["type"], trigger, tuple(args), _score(d, where))
+def load_sentences(path: str | Path, ontology: Ontology | None = None) -> list[Sentence]:
+    """Load a JSONL data file, refusing it with ``FILE:LINE: field: problem`` for each problem.
 
-
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, parsed_json)`` for each non-blank line.
-
-    Raises ``RecordError`` with ``FILE:LINE`` on a line that is not JSON.
+    With ``ontology``, event types and roles are checked against it too (as training does).
     """
-    path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RecordError(f"{path}:{n}: not valid JSON: {exc.msg}") from None
-
-
-def load_sentences(path: str | Path) -> list[Sentence]:
-    """Load a JSONL data file; raises ``RecordError`` with ``FILE:LINE: field: problem``."""
-    out = []
-    for n, obj in read_jsonl(path):
-        try:
-            out.append(Sentence.from_dict(obj))
-        except RecordError as exc:
-            raise RecordError(f"{path}:{n}: {exc}") from None
-    return out
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    check = check_file(path, ontology)
+    if check.problems:
+        shown = "\n".join(str(p) for p in check.problems[:_SHOWN])
+        more = len(check.problems) - _SHOWN
+        raise RecordError(shown + (f"\n... and {more} more" if more > 0 else "")
+                          + f"\n(`sitrep data validate {path}` lists every problem; ANNOTATION.md section 1 "
+                            "is the contract)")
+    return [_sentence(obj) for _, obj in check.records]
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:

@@ -4,15 +4,19 @@ Heavy imports happen inside each command, so ``sitrep --help`` is instant.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from sitrep.data_cli import data_app
+
+if TYPE_CHECKING:
+    from inference.ray_engine import ActorSettings
 
 app = typer.Typer(help="sitrep: event extraction from conflict news (Ambush, Retreat, Coup, Statement).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -26,6 +30,9 @@ PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 | int8 (auto: bf16 
                             "else fp32; int8: CPU dynamic quantization).")
 
 
+EXTRAS = {"ray": "scale", "onnx": "onnx", "onnxruntime": "onnx"}  # optional package -> the extra in pyproject.toml
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -34,6 +41,16 @@ def fail(message: str, code: int = 1) -> None:
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+
+
+def require_extra(*modules: str) -> None:
+    """Stop with the command that installs them when optional packages are missing."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            extra = EXTRAS[module.split(".")[0]]
+            fail(f"{module} cannot be imported ({exc}); install the {extra} extra: pip install -e '.[{extra}]'")
 
 
 def require_model(model: str) -> None:
@@ -60,7 +77,8 @@ def load_extractor(model: str, **kwargs):
 def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", "-c", help="YAML training config."),
           set_: list[str] = typer.Option([], "--set", help="Override a config value: --set optim.epochs=3 (repeatable)."),
           resume: bool = typer.Option(False, help="Continue from the run's last checkpoint."),
-          dry_run: bool = typer.Option(False, help="Validate the config and print it resolved; train nothing.")):
+          dry_run: bool = typer.Option(False, help="Validate the config and the data, print the config resolved; "
+                                                   "train nothing.")):
     """Train a model from a config; writes the model directory atomically."""
     import yaml
 
@@ -70,6 +88,7 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
         cfg = load_config(config, set_)
     except ConfigError as exc:
         fail(str(exc))
+    _check_training_data(cfg)
     if dry_run:
         typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return
@@ -84,18 +103,39 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
     typer.echo(f"model: {result.output_dir}  ({result.wall_time_s:.0f} s)")
 
 
+def _check_training_data(cfg) -> None:
+    """Stop before training when a data file of ``cfg`` breaks the contract; every problem as FILE:LINE."""
+    from inference.ontology import Ontology, OntologyError
+    from inference.validation import check_file
+
+    try:
+        ontology = Ontology.load(cfg.data.ontology)
+    except OntologyError as exc:
+        fail(str(exc))
+    paths = [f.path for f in cfg.data.train] + [p for p in (cfg.data.dev, cfg.data.test) if p]
+    problems = [p for path in paths for p in check_file(path, ontology).problems]
+    for p in problems:
+        typer.echo(str(p), err=True)
+    if problems:
+        fail(f"{len(problems)} problem(s) in the data (the contract is docs/ANNOTATION.md section 1); "
+             "fix them; nothing was trained")
+
+
 @app.command()
 def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text per line), .txt files, or - for stdin."),
             model: str = ModelOpt,
             output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write JSONL here (default: stdout)."),
             fmt: str = typer.Option("jsonl", "--format", help="jsonl | pretty"),
-            skip_bad: bool = typer.Option(False, "--skip-bad", help="Report bad input lines and go on without them."),
+            skip_bad: bool = typer.Option(False, "--skip-bad", help="Report bad input lines and go on without them "
+                                                                   "(--engine ray always goes on, and exits 1 after "
+                                                                   "a run with bad records unless this is given)."),
             batch_size: int = typer.Option(32, help="Sentences per encoder batch."),
             min_score: float = typer.Option(0.0, help="Drop events and arguments scored below this."),
             precision: str = PrecisionOpt,
-            device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+            device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N (--engine ray: auto | cpu | cuda, "
+                                                    "a GPU per actor)"),
             threads: Optional[int] = typer.Option(None, help="CPU threads per operation (default: the library's choice, "
-                                                             "or cores // workers)."),
+                                                             "or cores // workers; --engine ray: per actor, default 1)."),
             workers: int = typer.Option(1, help="Batches run at once on threads: more sentences/s on several "
                                                 "cores for large inputs."),
             engine: str = typer.Option("local", help="local | ray (Ray Data: --output is a folder of shards)."),
@@ -103,17 +143,27 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
             actors: int = typer.Option(2, help="Ray actors, each holding one model."),
             output_format: str = typer.Option("jsonl", "--output-format", help="Ray output: jsonl | parquet.")):
     """Extract events from texts; one output line per input record, offsets into its text."""
-    from inference.io import read_inputs
     from inference.records import write_jsonl
+    from sitrep.io import read_inputs
 
-    if engine == "ray":
-        _extract_on_ray(model, inputs, output, address, actors, batch_size, output_format, precision)
-        return
-    if engine != "local":
+    if engine not in ("local", "ray"):
         fail(f"--engine must be local or ray, got {engine!r}")
-
     if fmt not in ("jsonl", "pretty"):
         fail(f"--format must be jsonl or pretty, got {fmt!r}")
+    if engine == "ray":
+        from inference.ray_engine import ActorSettings
+
+        if fmt != "jsonl":
+            fail("--format pretty needs --engine local; --engine ray writes shards (--output-format jsonl | parquet)")
+        try:
+            settings = ActorSettings(batch_size=batch_size, min_score=min_score, precision=precision, device=device,
+                                     num_threads=1 if threads is None else threads, workers=workers)
+        except ValueError as exc:
+            fail(f"--engine ray: {exc}")
+        _extract_on_ray(model, inputs, output, address, actors, settings, output_format, skip_bad)
+        return
+    if address is not None or output_format != "jsonl":
+        fail("--address and --output-format are options of --engine ray")
     records, errors = read_inputs(inputs)
     for e in errors:
         typer.echo(f"bad input: {e}", err=True)
@@ -130,7 +180,7 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
             docs.extend(ex.extract([r.text for r in records[k:k + chunk]]))
             bar.update(len(records[k:k + chunk]))
     if fmt == "pretty":
-        from inference.pretty import format_document
+        from sitrep.pretty import format_document
 
         text = "\n\n".join(format_document(d, title=r.id) for r, d in zip(records, docs)) + "\n"
         if output:
@@ -153,20 +203,23 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
 
 
 def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], address: Optional[str], actors: int,
-                    batch_size: int, output_format: str, precision: str) -> None:
-    try:
-        from inference.ray_engine import ERRORS_FILE, run_ray_extraction
-    except ImportError as exc:
-        fail(f"{exc}; install the scale extra: pip install -e '.[scale]'")
+                    settings: ActorSettings, output_format: str, skip_bad: bool) -> None:
+    require_extra("ray", "ray.data")
+    from inference.ray_engine import ERRORS_FILE, run_ray_extraction
+
     if output is None:
         fail("--engine ray writes shards into a folder: give --output OUT_DIR")
     require_model(model)
     try:
         r = run_ray_extraction(str(Path(model).resolve()), inputs, output, address=address, actors=actors,
-                               batch_size=max(batch_size, 64), output_format=output_format, precision=precision)
+                               settings=settings, output_format=output_format)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    typer.echo(f"{r.records_in} records in = {r.records_out} written + {r.errors} in {r.output_dir / ERRORS_FILE}")
+    errors_file = r.output_dir / ERRORS_FILE
+    typer.echo(f"{r.records_in} records in = {r.records_out} written + {r.errors} in {errors_file}")
+    if r.errors and not skip_bad:
+        fail(f"{r.errors} bad input record(s), each with its reason in {errors_file}; the others were written. "
+             "Fix them, or pass --skip-bad to accept a run with bad records")
 
 
 @app.command()
@@ -174,7 +227,7 @@ def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
           pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
           json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
     """Score predictions against gold (ANNOTATION.md section 6)."""
-    from benchmarks.report import format_report
+    from inference.score_report import format_report
     from inference.atomic import write_json
     from inference.records import RecordError, load_sentences
     from inference.scoring import score as run_score
@@ -256,10 +309,9 @@ def export_onnx(model: str = ModelOpt,
                 output: Path = typer.Option(..., "--output", "-o", help="Directory to write (model files + graphs)."),
                 int8: bool = typer.Option(False, "--int8", help="Also write dynamically quantized int8 graphs.")):
     """Export encoder and heads to ONNX; the output directory loads with EventExtractor.from_pretrained."""
-    try:
-        from inference.onnx_export import export_onnx as run_export
-    except ImportError as exc:
-        fail(f"{exc}; install the ONNX extra: pip install -e '.[onnx]'")
+    require_extra("onnx", "onnxruntime")
+    from inference.onnx_export import export_onnx as run_export
+
     require_model(model)
     out = run_export(model, output, int8=int8)
     typer.echo(f"ONNX model written to {out} (load it with --model {out}; --precision int8 uses the int8 graphs)")

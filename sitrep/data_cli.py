@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-data_app = typer.Typer(help="Data tools: validate, stats, build the corpus, check splits, import GENEVA.",
+data_app = typer.Typer(help="Data tools: validate, stats, build or check the corpus, check splits, import GENEVA.",
                        no_args_is_help=True)
 import_app = typer.Typer(help="Convert public datasets to the sitrep format.", no_args_is_help=True)
 data_app.add_typer(import_app, name="import")
@@ -30,7 +30,7 @@ def _load(files: list[Path]):
     try:
         return {str(f): load_sentences(f) for f in files}
     except (RecordError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc} (run `sitrep data validate` for every problem)", err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
 
 
@@ -38,14 +38,12 @@ def _load(files: list[Path]):
 def validate(files: list[Path] = typer.Argument(..., help="JSONL data or prediction files."),
              ontology: Path = OntologyOpt):
     """Check every line of every file; print FILE:LINE: field: problem for each problem."""
-    from training.corpus.validate import validate_file
+    from inference.validation import check_file
 
     ont = _ontology(ontology)
-    total, problems = 0, []
-    for f in files:
-        found, n = validate_file(f, ont)
-        problems.extend(found)
-        total += n
+    checks = [check_file(f, ont) for f in files]
+    problems = [p for c in checks for p in c.problems]
+    total = sum(c.lines for c in checks)
     for p in problems:
         typer.echo(str(p))
     if problems:
@@ -75,12 +73,36 @@ def build(src: Path = typer.Option(Path("data/src"), help="Folder of .ann slices
           out: Path = typer.Option(Path("data"), help="Where train/dev/test.jsonl are written."),
           ontology: Path = OntologyOpt):
     """Compile .ann slices, validate them and split by document into train/dev/test."""
-    from training.corpus.build import build_corpus
+    from training.corpus.build import CorpusError, build_corpus
     from training.corpus.stats import corpus_stats, format_stats
 
-    splits = build_corpus(src, out, _ontology(ontology))
+    try:
+        splits = build_corpus(src, out, _ontology(ontology))
+    except CorpusError as exc:
+        for p in exc.problems:
+            typer.echo(p, err=True)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
     for name, sents in splits.items():
         typer.echo(format_stats(name, corpus_stats(sents)))
+
+
+@data_app.command()
+def check(slices: list[Path] = typer.Argument(..., help="The .ann slices to check, e.g. data/src/x.ann."),
+          ontology: Path = OntologyOpt):
+    """Compile and validate slices without writing anything; their stats and templated share."""
+    from training.corpus.build import compile_slices
+    from training.corpus.stats import corpus_stats, format_stats
+    from training.corpus.templates import templated_share
+
+    sentences, problems = compile_slices(slices, _ontology(ontology))
+    for p in problems:
+        typer.echo(p)
+    typer.echo(format_stats(", ".join(map(str, slices)), corpus_stats(sentences)))
+    share, runs = templated_share(s.text for s in sentences)
+    typer.echo(f"  templated sentences: {share:.1%} (limit 5%)" + "".join(f"\n    {c}x: {r}" for r, c in runs[:10]))
+    if problems:
+        raise typer.Exit(1)
 
 
 @data_app.command()
@@ -144,7 +166,7 @@ def agreement(second: Path = typer.Argument(..., help="The second annotator's .a
               out_dir: Path = typer.Option(Path("data/agreement"), help="Where first/second_pass.jsonl go."),
               json_out: Path | None = typer.Option(None, "--json", help="Write the scores here.")):
     """Score an independent second annotation against the first (Tri-C, Arg-C ... between annotators)."""
-    from benchmarks.report import format_report
+    from inference.score_report import format_report
     from inference.atomic import write_json
     from training.corpus.agreement import agreement as run_agreement
 
@@ -166,11 +188,11 @@ def import_geneva(src: Path = typer.Argument(..., help="A GENEVA JSONL file (e.g
     from inference.records import save_sentences
     from training.corpus.geneva import convert_file
     from training.corpus.stats import corpus_stats, format_stats
-    from training.corpus.validate import validate_record
+    from inference.validation import record_problems
 
     ont = _ontology(ontology)
     sents = convert_file(src)
-    problems = [f"{s.id}: {f}: {m}" for s in sents for f, m in validate_record(s.to_dict(), ont)]
+    problems = [f"{s.id}: {p}" for s in sents for p in record_problems(s.to_dict(), ont)]
     for p in problems:
         typer.echo(p, err=True)
     if problems:

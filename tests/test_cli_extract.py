@@ -52,13 +52,16 @@ def test_extract_txt_and_stdin(tiny_model_dir):
 
 def test_bad_line_stops_before_writing_unless_skip_bad(tiny_model_dir, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "a", "text": "Troops fell back."}\n{"id": "b"}\nnot json\n')
+    src.write_text('{"id": "a", "text": "Troops fell back."}\n{"id": "b"}\nnot json\n'
+                   '{"id": "c", "text": "Rebels \\ud800 ambushed"}\n')
     out = tmp_path / "out.jsonl"
     res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(out)])
     assert res.exit_code == 1 and not out.exists()
     assert "in.jsonl:2: text: missing" in res.output and "in.jsonl:3: not valid JSON" in res.output
+    assert "in.jsonl:4: text: lone surrogate U+D800 at character 7" in res.output
     res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(out), "--skip-bad"])
-    assert res.exit_code == 0 and len(out.read_text().splitlines()) == 1
+    assert res.exit_code == 0 and "in.jsonl:4: text: lone surrogate" in res.output
+    assert [json.loads(line)["id"] for line in out.read_text().split("\n") if line] == ["a"]
 
 
 def test_pretty_format(tiny_model_dir):
@@ -90,7 +93,90 @@ def test_evaluate_writes_report_plot_errors_and_baselines(tiny_model_dir, tmp_pa
         a["n_gold"] - a["tp"])
 
 
+def test_local_engine_refuses_ray_options(tiny_model_dir):
+    for extra in (["--output-format", "parquet"], ["--address", "ray://head:10001"]):
+        res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-", *extra], input="x")
+        assert res.exit_code == 1 and "are options of --engine ray" in res.output
+
+
+def test_missing_extras_name_the_install_command(tiny_model_dir, tmp_path, monkeypatch):
+    import sys
+
+    for name in ("ray", "ray.data", "onnx"):
+        monkeypatch.setitem(sys.modules, name, None)  # what an import of a missing package raises
+    res = runner.invoke(app, ["extract", "--engine", "ray", "--model", str(tiny_model_dir), "-", "-o", str(tmp_path)])
+    assert res.exit_code == 1 and "install the scale extra: pip install -e '.[scale]'" in res.output
+    res = runner.invoke(app, ["export", "onnx", "--model", str(tiny_model_dir), "-o", str(tmp_path / "onnx")])
+    assert res.exit_code == 1 and "install the onnx extra: pip install -e '.[onnx]'" in res.output
+
+
+def test_score_command_needs_no_benchmarks():
+    import subprocess
+    import sys
+
+    seed = str(ROOT / "data" / "seed.jsonl")
+    code = ("import sys; from typer.testing import CliRunner; from sitrep.cli import app; "
+            f"r = CliRunner().invoke(app, ['score', {seed!r}, {seed!r}]); assert r.exit_code == 0, r.output; "
+            "assert 'Tri-C' in r.output; print(sorted({m for m in sys.modules if m.startswith('benchmarks')}))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
 def test_data_stats_json_counts_seed():
     res = runner.invoke(app, ["data", "stats", str(ROOT / "data" / "seed.jsonl"), "--json"])
     st = json.loads(res.stdout)
     assert st["events"] == 11 and st["events_per_type"] == {"Ambush": 2, "Coup": 1, "Retreat": 2, "Statement": 6}
+
+
+def test_invalid_utf8_names_file_and_line(tiny_model_dir, tmp_path):
+    bad = b'{"id": "a", "text": "Troops fell back."}\n{"id": "b", "text": "caf\xe9"}\n'
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(bad)
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src)])
+    assert res.exit_code == 1 and "in.jsonl:2: not UTF-8 (invalid continuation byte at byte 25" in res.output
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "--skip-bad"])
+    assert res.exit_code == 0 and [json.loads(x)["id"] for x in res.stdout.split("\n") if x] == ["a"]
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-"], input=bad)
+    assert res.exit_code == 1 and "<stdin>:2: not UTF-8" in res.output and isinstance(res.exception, SystemExit)
+    txt = tmp_path / "doc.txt"
+    txt.write_bytes(b"Troops fell back.\nThe caf\xe9 closed.\n")
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(txt)])
+    assert res.exit_code == 1 and "doc.txt:2: not UTF-8" in res.output
+
+
+def test_output_with_unicode_line_separators_reads_back(tiny_model_dir, tmp_path):
+    """U+2028 and U+0085 stand raw in JSON strings: they must not split a line."""
+    src = tmp_path / "in.jsonl"
+    texts = ["Rebels ambushed a convoy.\u2028Troops fell back.", "The army said\u0085it left.", "Troops fell back."]
+    src.write_text("".join(json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) + "\n"
+                           for i, t in enumerate(texts)), encoding="utf-8")
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(first)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(first), "-o", str(second)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in second.read_text(encoding="utf-8").split("\n") if line]
+    assert [(r["id"], r["text"]) for r in rows] == [(f"r{i}", t) for i, t in enumerate(texts)]
+    assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
+    from inference.records import load_sentences
+
+    assert [s.text for s in load_sentences(second)] == texts
+
+
+def test_crlf_offsets_point_into_the_text_given(tiny_model_dir, tmp_path):
+    article = (ROOT / "seeds" / "000_e5aaf2822eefe5aa.txt").read_text(encoding="utf-8")
+    crlf = article.replace("\n", "\r\n")
+    src = tmp_path / "crlf.txt"
+    src.write_bytes(crlf.encode("utf-8"))
+    from_file = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src)])
+    from_stdin = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-"], input=crlf.encode("utf-8"))
+    rows = []
+    for res in (from_file, from_stdin):
+        assert res.exit_code == 0, res.output
+        (row,) = [json.loads(line) for line in res.stdout.split("\n") if line]
+        assert row["text"] == crlf and row["events"]
+        for e in row["events"]:
+            for span in [e["trigger"], *e["arguments"]]:
+                assert crlf[span["start"]:span["end"]] == span["text"]
+        rows.append(row["events"])
+    assert rows[0] == rows[1]

@@ -48,17 +48,34 @@ def test_compiler_errors_name_the_line(content, message):
 
 
 def test_seed_file_has_the_eleven_triggers(seed_sentences, ontology, tmp_path):
-    from training.corpus.validate import validate_file
-
+    from inference.validation import check_file
     from tests.conftest import ROOT
 
-    found, n = validate_file(ROOT / "data" / "seed.jsonl", ontology)
-    assert found == [] and n == 15
+    check = check_file(ROOT / "data" / "seed.jsonl", ontology)
+    assert check.problems == [] and check.lines == 15
     triggers = sorted((e.type, e.trigger.text) for s in seed_sentences for e in s.events)
     assert triggers == sorted([
         ("Statement", "According to"), ("Ambush", "ambush"), ("Statement", "said"), ("Retreat", "retreating"),
         ("Statement", "claimed"), ("Retreat", "retreat"), ("Ambush", "ambush"), ("Coup", "coups"),
         ("Statement", "claimed"), ("Statement", "confirmed"), ("Statement", "claims")])
+
+
+def test_build_raises_a_typed_error_and_the_cli_prints_it(tmp_path, ontology):
+    from typer.testing import CliRunner
+
+    from sitrep.cli import app
+    from training.corpus.build import CorpusError, build_corpus
+
+    with pytest.raises(CorpusError, match="no .ann files in"):
+        build_corpus(tmp_path, tmp_path / "out", ontology)
+    (tmp_path / "a.ann").write_text("D: a\nS: He said it.\nE: Statement | told\n")
+    with pytest.raises(CorpusError, match="1 problem") as info:
+        build_corpus(tmp_path, tmp_path / "out", ontology)
+    assert "'told' does not occur" in info.value.problems[0] and not (tmp_path / "out").exists()
+    res = CliRunner().invoke(app, ["data", "build", "--src", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "'told' does not occur" in res.output and "nothing written" in res.output
+    res = CliRunner().invoke(app, ["data", "check", str(tmp_path / "a.ann")])
+    assert res.exit_code == 1 and "'told' does not occur" in res.output and "templated sentences" in res.output
 
 
 def test_split_keeps_documents_whole():

@@ -49,6 +49,7 @@ def test_one_str_and_list_give_the_same(ex):
     ([None], ValueError, r"texts\[0\] is None"),
     (["ok", 3], TypeError, r"texts\[1\] must be a str"),
     (5, TypeError, "texts must be a str or a sequence"),
+    (["ok", "Rebels \ud800 ambushed"], ValueError, r"texts\[1\] has a lone surrogate U\+D800 at character 7"),
 ])
 def test_bad_input_names_the_item(ex, bad, error, where):
     with pytest.raises(error, match=where):

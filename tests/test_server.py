@@ -54,7 +54,7 @@ def test_openapi_docs(client):
 
 
 def test_real_server_on_loopback(tiny_model_dir):
-    from benchmarks.server_memory import post_json, running_server
+    from sitrep.local_server import post_json, running_server
 
     with running_server(str(tiny_model_dir)) as (_, base):
         body = post_json(base + "/extract", {"text": "Troops fell back."})

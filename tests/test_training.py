@@ -31,6 +31,31 @@ def test_tiny_model_overfits_eight_sentences(eight, tmp_path):
     assert "| Statement |" in card and "Tri-C" in card
 
 
+@pytest.mark.parametrize("change, problem", [
+    (lambda e: e["trigger"].update(end=999), "events[0].trigger: offsets ["),
+    (lambda e: e["trigger"].update(text="other"), "events[0].trigger.text: 'other' != text["),
+    (lambda e: e["trigger"].update(start=-1), "events[0].trigger: offsets [-1, "),
+    (lambda e: e.update(type="Attack"), "events[0].type: 'Attack' is not an event type of the ontology"),
+])
+def test_data_breaking_the_contract_is_refused_before_training(seed_sentences, tmp_path, change, problem):
+    from typer.testing import CliRunner
+
+    from inference.records import RecordError
+    from sitrep.cli import app
+
+    rows = [s.to_dict() for s in seed_sentences]
+    line = next(n for n, r in enumerate(rows, 1) if r["events"])
+    change(rows[line - 1]["events"][0])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(RecordError) as info:
+        train(tiny_config(tmp_path, [str(bad)], None, **{"optim.epochs": 1}))
+    assert f"{bad}:{line}: {problem}" in str(info.value) and not (tmp_path / "model").exists()
+    res = CliRunner().invoke(app, ["train", "--config", str(ROOT / "configs" / "default.yaml"), "--dry-run",
+                                   f"--set=data.train=[{bad}]", "--set=data.dev=null", "--set=data.test=null"])
+    assert res.exit_code == 1 and f"{bad}:{line}: {problem}" in res.output and "nothing was trained" in res.output
+
+
 def test_same_seed_same_metrics(eight, tmp_path):
     a = train(tiny_config(tmp_path / "a", [eight], eight, **{"optim.epochs": 3}))
     b = train(tiny_config(tmp_path / "b", [eight], eight, **{"optim.epochs": 3}))
@@ -79,7 +104,8 @@ def test_another_encoder_by_one_config_line(tmp_path, eight):
 
 
 def test_inference_never_imports_training():
-    code = ("import sys, inference, inference.extractor, inference.server, inference.scoring; "
+    code = ("import sys, inference, inference.extractor, inference.server, inference.scoring, inference.ray_engine, "
+            "inference.validation, inference.score_report; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'benchmarks', 'sitrep')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

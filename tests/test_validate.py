@@ -1,9 +1,9 @@
-"""One test per kind of problem the validator reports, each on a small file written here."""
+"""The one validator of the data contract: one test per kind of problem, each on a small file written here."""
 import json
 
 import pytest
 
-from training.corpus.validate import validate_file
+from inference.validation import check_file
 
 GOOD = {"id": "a", "text": "Rebels ambushed a convoy.", "events": [
     {"type": "Ambush", "trigger": {"start": 7, "end": 15, "text": "ambushed"},
@@ -18,8 +18,7 @@ def write(tmp_path, *records, raw=None):
 
 
 def problems(tmp_path, ontology, *records, raw=None):
-    found, _ = validate_file(write(tmp_path, *records, raw=raw), ontology)
-    return [str(p) for p in found]
+    return [str(p) for p in check_file(write(tmp_path, *records, raw=raw), ontology).problems]
 
 
 def mutate(fn):
@@ -101,3 +100,44 @@ def test_cli_exit_codes(tmp_path, ontology):
     bad.write_text(json.dumps(mutate(lambda r: r.pop("text"))) + "\n")
     res = CliRunner().invoke(app, ["data", "validate", str(bad)])
     assert res.exit_code == 1 and "bad.jsonl:1: text: missing" in res.output
+
+
+def test_lone_surrogate_in_text(tmp_path, ontology):
+    out = problems(tmp_path, ontology, mutate(lambda r: r.update(text=r["text"] + " \ud800")))
+    assert any(": text: lone surrogate U+D800 at character 26" in p for p in out)
+
+
+def test_invalid_utf8_names_the_line(tmp_path, ontology):
+    path = write(tmp_path, GOOD)
+    path.write_bytes(path.read_bytes() + b'{"id": "b", "text": "caf\xe9", "events": []}\n')
+    assert [str(p) for p in check_file(path, ontology).problems] == [
+        f"{path}:2: encoding: not UTF-8 (invalid continuation byte at byte 25 of the line); save the file as UTF-8"]
+
+
+@pytest.mark.parametrize("change, first", [
+    (lambda r: r.pop("events"), "events: missing or not a list"),
+    (lambda r: r.update(id=""), "id: missing or not a non-empty string"),
+    (lambda r: r["events"][0]["trigger"].update(start=-1), "events[0].trigger: offsets [-1, 15) are not"),
+    (lambda r: r["events"][0]["arguments"][0].update(text="Rebel"), "events[0].arguments[0].text: 'Rebel' !="),
+])
+def test_from_dict_raises_the_validators_first_problem(change, first):
+    from inference.records import RecordError, Sentence
+
+    with pytest.raises(RecordError) as info:
+        Sentence.from_dict(mutate(change))
+    assert str(info.value).startswith(first)
+    assert Sentence.from_dict(GOOD).events[0].arguments[0].text == "Rebels"
+
+
+def test_load_sentences_refuses_a_file_with_every_problem(tmp_path, ontology):
+    from inference.records import RecordError, load_sentences
+
+    path = write(tmp_path, GOOD, mutate(lambda r: (r.update(id="b"), r["events"][0].update(type="Attack"))),
+                 mutate(lambda r: r.update(id="c", text="x")))
+    with pytest.raises(RecordError) as info:
+        load_sentences(path, ontology)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{path}:2: events[0].type: 'Attack' is not an event type of the ontology " \
+                       "(Ambush, Retreat, Coup, Statement)"
+    assert lines[1].startswith(f"{path}:3: events[0].trigger: offsets [7, 15)")
+    assert len(load_sentences(write(tmp_path, GOOD), ontology)) == 1

@@ -149,8 +149,8 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
     model, tokenizer = _new_model(cfg, ontology)
     if cfg.model.quantization_aware:
         make_quantization_aware(model.encoder)  # dev scores during training are then those of int8 inference
-    train_files = [load_sentences(f.path) for f in cfg.data.train]
-    dev = load_sentences(cfg.data.dev) if cfg.data.dev else None
+    train_files = [load_sentences(f.path, ontology) for f in cfg.data.train]
+    dev = load_sentences(cfg.data.dev, ontology) if cfg.data.dev else None
     with accelerator.main_process_first():
         ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
     sources = ds["source"]
@@ -265,7 +265,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         # the test split is scored as the model runs by default on a CPU without bf16
         test_precision = best.config.cpu_precision if accelerator.device.type == "cpu" else "fp32"
         if cfg.data.test:
-            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test), str(accelerator.device),
+            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test, ontology), str(accelerator.device),
                                     test_precision)
         metrics = {"dev": state["best_report"], "test": test_report, "history": state["history"],
                    "train_wall_time_s": round(wall, 1), "precision": precision, "test_precision": test_precision,

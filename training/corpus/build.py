@@ -5,25 +5,29 @@ splits. Within each slice, documents in file order go to train, dev and test
 in the cycle ``train x6, dev, test`` (75% / 12.5% / 12.5%), which keeps every
 region and type focus in every split.
 
-``python -m training.corpus.build --check data/src/x.ann`` compiles and checks
-one slice without writing anything.
+``sitrep data build`` runs it; ``sitrep data check SLICE.ann`` compiles and
+checks slices without writing anything.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from inference.ontology import Ontology
 from inference.records import Sentence, save_sentences
+from inference.validation import record_problems
 from training.corpus.annfile import AnnError, compile_ann_file
-from training.corpus.stats import corpus_stats, format_stats
-from training.corpus.templates import templated_share
-from training.corpus.validate import validate_record
 
-__all__ = ["compile_slices", "split_by_document", "build_corpus"]
+__all__ = ["CorpusError", "compile_slices", "split_by_document", "build_corpus"]
 
 _CYCLE = ("train",) * 6 + ("dev", "test")
+
+
+class CorpusError(ValueError):
+    """The corpus cannot be built: no slices, or problems in them (each one in ``problems``)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
 
 
 def compile_slices(paths: list[Path], ontology: Ontology) -> tuple[list[Sentence], list[str]]:
@@ -41,8 +45,7 @@ def compile_slices(paths: list[Path], ontology: Ontology) -> tuple[list[Sentence
             if s.doc_id in seen_docs and seen_docs[s.doc_id] != str(path):
                 problems.append(f"{path}: doc_id {s.doc_id!r} also used in {seen_docs[s.doc_id]}")
             seen_docs[s.doc_id] = str(path)
-            for fld, msg in validate_record(s.to_dict(), ontology):
-                problems.append(f"{path}: {s.id}: {fld}: {msg}")
+            problems.extend(f"{path}: {s.id}: {p}" for p in record_problems(s.to_dict(), ontology))
         sentences.extend(slice_sents)
     return sentences, problems
 
@@ -63,39 +66,17 @@ def split_by_document(sentences: list[Sentence]) -> dict[str, list[Sentence]]:
 
 
 def build_corpus(src_dir: Path, out_dir: Path, ontology: Ontology) -> dict[str, list[Sentence]]:
+    """Compile every slice of ``src_dir``, write the splits to ``out_dir`` and return them.
+
+    Raises ``CorpusError`` (nothing written) when there is no slice or any slice has a problem.
+    """
     paths = sorted(src_dir.glob("*.ann"))
     if not paths:
-        raise SystemExit(f"no .ann files in {src_dir}")
+        raise CorpusError(f"no .ann files in {src_dir}")
     sentences, problems = compile_slices(paths, ontology)
     if problems:
-        raise SystemExit("\n".join(problems) + f"\n{len(problems)} problem(s); nothing written")
+        raise CorpusError(f"{len(problems)} problem(s) in the slices of {src_dir}; nothing written", problems)
     splits = split_by_document(sentences)
     for name, sents in splits.items():
         save_sentences(out_dir / f"{name}.jsonl", sents)
     return splits
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", nargs="+", type=Path, help="compile and check these .ann slices only; write nothing")
-    ap.add_argument("--src", type=Path, default=Path("data/src"))
-    ap.add_argument("--out", type=Path, default=Path("data"))
-    ap.add_argument("--ontology", type=Path, default=Path("configs/ontology.yaml"))
-    args = ap.parse_args(argv)
-    ontology = Ontology.load(args.ontology)
-    if args.check:
-        sentences, problems = compile_slices(args.check, ontology)
-        for p in problems:
-            print(p)
-        print(format_stats(", ".join(map(str, args.check)), corpus_stats(sentences)))
-        share, runs = templated_share(s.text for s in sentences)
-        print(f"  templated sentences: {share:.1%} (limit 5%)" + "".join(f"\n    {c}x: {r}" for r, c in runs[:10]))
-        return 1 if problems else 0
-    splits = build_corpus(args.src, args.out, ontology)
-    for name, sents in splits.items():
-        print(format_stats(name, corpus_stats(sents)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
