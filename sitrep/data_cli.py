@@ -69,15 +69,19 @@ def stats(files: list[Path] = typer.Argument(..., help="JSONL data files."),
 
 
 @data_app.command()
-def build(src: Path = typer.Option(Path("data/src"), help="Folder of .ann slices."),
-          out: Path = typer.Option(Path("data"), help="Where train/dev/test.jsonl are written."),
+def build(src: Path = typer.Option(None, help="Folder of .ann slices (default data/src, or data/real/src)."),
+          out: Path = typer.Option(None, help="Where train/dev/test.jsonl go (default data, or data/real)."),
+          real: bool = typer.Option(False, "--real", help="Build the real-text corpus: <slice>-eval.ann documents "
+                                                           "alternate dev/test, <slice>-train.ann train; SOURCES.md."),
           ontology: Path = OntologyOpt):
     """Compile .ann slices, validate them and split by document into train/dev/test."""
     from training.corpus.build import CorpusError, build_corpus
+    from training.corpus.real import build_real_corpus
     from training.corpus.stats import corpus_stats, format_stats
 
+    base = Path("data/real") if real else Path("data")
     try:
-        splits = build_corpus(src, out, _ontology(ontology))
+        splits = (build_real_corpus if real else build_corpus)(src or base / "src", out or base, _ontology(ontology))
     except CorpusError as exc:
         for p in exc.problems:
             typer.echo(p, err=True)

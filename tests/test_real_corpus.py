@@ -7,7 +7,8 @@ from inference.ontology import Ontology
 from inference.records import load_sentences
 from training.corpus.annfile import AnnError, parse_ann
 from training.corpus.provenance import read_originals, surviving_runs
-from training.corpus.real import RealCorpusError, build_real_corpus
+from training.corpus.build import CorpusError
+from training.corpus.real import build_real_corpus
 
 ONTOLOGY = Ontology.load("configs/ontology.yaml")
 
@@ -65,11 +66,12 @@ def test_missing_or_shared_sources_are_refused_and_nothing_is_written(tmp_path: 
     src.mkdir()
     (src / "x-eval.ann").write_text(_doc("e1", None) + _doc("e2", "https://example.org/a"))
     (src / "x-train.ann").write_text(_doc("t1", "https://example.org/a"))
-    with pytest.raises(RealCorpusError) as err:
+    with pytest.raises(CorpusError) as err:
         build_real_corpus(src, tmp_path / "out", ONTOLOGY)
-    assert "'e1' has no source address" in str(err.value)
-    assert "https://example.org/a serves 2 documents (e2, t1)" in str(err.value)
+    problems = "\n".join(err.value.problems)
+    assert "'e1' has no source address" in problems
+    assert "https://example.org/a serves 2 documents (e2, t1)" in problems
     assert not (tmp_path / "out").exists()
     (src / "y.ann").write_text(_doc("y1", "https://example.org/y"))
-    with pytest.raises(RealCorpusError, match="named <slice>-eval.ann or <slice>-train.ann"):
+    with pytest.raises(CorpusError, match="named <slice>-eval.ann or <slice>-train.ann"):
         build_real_corpus(src, tmp_path / "out", ONTOLOGY)

@@ -17,22 +17,18 @@ from pathlib import Path
 from inference.atomic import atomic_open
 from inference.ontology import Ontology
 from inference.records import Sentence, save_sentences
-from training.corpus.build import compile_slices
+from training.corpus.build import CorpusError, compile_slices
 
-__all__ = ["RealCorpusError", "split_real", "sources_markdown", "build_real_corpus"]
+__all__ = ["split_real", "sources_markdown", "build_real_corpus"]
 
 _SPLITS = ("train", "dev", "test")
-
-
-class RealCorpusError(ValueError):
-    """Real-text slices that cannot be built; the message lists every problem."""
 
 
 def _role(path: Path) -> str:
     for kind in ("eval", "train"):
         if path.stem.endswith(f"-{kind}"):
             return kind
-    raise RealCorpusError(f"{path}: a real-text slice is named <slice>-eval.ann or <slice>-train.ann")
+    raise CorpusError(f"{path}: a real-text slice is named <slice>-eval.ann or <slice>-train.ann; nothing written")
 
 
 def split_real(by_file: dict[Path, list[Sentence]]) -> tuple[dict[str, list[Sentence]], list[str]]:
@@ -81,23 +77,21 @@ def sources_markdown(splits: dict[str, list[Sentence]]) -> str:
 def build_real_corpus(src_dir: Path, out_dir: Path, ontology: Ontology) -> dict[str, list[Sentence]]:
     """Compile, validate and split the real-text slices; write the splits and ``SOURCES.md``.
 
-    Raises ``RealCorpusError`` listing every problem, and then writes nothing.
+    Raises ``CorpusError`` with every problem, and then writes nothing.
     """
     paths = sorted(Path(src_dir).glob("*.ann"))
     if not paths:
-        raise RealCorpusError(f"no .ann files in {src_dir}")
+        raise CorpusError(f"no .ann files in {src_dir}")
     sentences, problems = compile_slices(paths, ontology)
     by_stem = {f"sitrep-corpus/{p.stem}": p for p in paths}  # the source tag compile_slices gives each sentence
     by_file: dict[Path, list[Sentence]] = {p: [] for p in paths}
     for s in sentences:
         by_file[by_stem[s.extra["source"]]].append(s)
-    try:
-        splits, found = split_real(by_file)
-    except RealCorpusError as exc:
-        raise RealCorpusError(f"{exc}\nnothing written") from None
+    splits, found = split_real(by_file)
     problems.extend(found)
     if problems:
-        raise RealCorpusError("\n".join(problems) + f"\n{len(problems)} problem(s); nothing written")
+        raise CorpusError(f"{len(problems)} problem(s) in the real-text slices of {src_dir}; nothing written",
+                          problems)
     out_dir = Path(out_dir)
     for name, sents in splits.items():
         save_sentences(out_dir / f"{name}.jsonl", sents)
