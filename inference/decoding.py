@@ -14,7 +14,7 @@ from inference.labels import bio_to_spans, viterbi_bio
 from inference.records import Argument, Event, Span
 
 __all__ = ["DecodedTrigger", "best_tags", "best_tags_many", "decode_triggers", "decode_arguments", "char_span",
-           "trim_punctuation", "merge_same_occurrence", "make_event"]
+           "trim_punctuation", "join_attached_phrases", "merge_same_occurrence", "make_event"]
 
 # Edge punctuation of predicted argument spans (ANNOTATION.md section 4). Periods are never removed:
 # "the U.S." ends with one.
@@ -129,6 +129,40 @@ def decode_triggers(tags: Sequence[str], probs: Sequence[float], owned: tuple[in
     return [DecodedTrigger(a, b, t, s) for a, b, t, s in bio_to_spans(tags, probs) if owned[0] <= a < owned[1]]
 
 
+# Words that attach a phrase to the noun before them: "village in X", "troops from X", "the frontier with X".
+_ATTACHING = {"of", "from", "in", "at", "near", "with", "on", "for", "to", "into", "outside", "inside", "along",
+              "across", "around", "between", "within", "under", "over", "off", "towards", "toward", "by"}
+
+
+def join_attached_phrases(text: str, word_spans: Sequence[tuple[int, int]],
+                          spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Join two spans of one role that a preposition attaches: one noun phrase the tagger cut in two.
+
+    ``spans`` are ``(first_word, last_word_exclusive, role, score)`` in word
+    order. "Kirenowa village in" + "Marte district" and "troops" + (from) "the
+    Guard" become one span each (ANNOTATION.md: the whole noun phrase with its
+    attached phrases); coordinated participants ("X and Y") stay apart.
+
+    >>> join_attached_phrases("troops from the Guard", [(0, 6), (7, 11), (12, 15), (16, 21)],
+    ...                       [(0, 1, "Agent", 0.9), (2, 4, "Agent", 0.7)])
+    [(0, 4, 'Agent', 0.7)]
+    """
+    def word(i: int) -> str:
+        return text[word_spans[i][0]:word_spans[i][1]].lower()
+
+    out: list[tuple[int, int, str, float]] = []
+    for span in spans:
+        if out:
+            a, b, role, score = out[-1]
+            gap = span[0] - b
+            attached = (gap == 0 and word(b - 1) in _ATTACHING) or (gap == 1 and word(b) in _ATTACHING)
+            if role == span[2] and attached:
+                out[-1] = (a, span[1], role, min(score, span[3]))
+                continue
+        out.append(span)
+    return out
+
+
 def decode_arguments(text: str, word_spans: Sequence[tuple[int, int]], tags: Sequence[str],
                      probs: Sequence[float], trigger: tuple[int, int], min_score: float = 0.0) -> list[Argument]:
     """Argument spans from word role tags; a span overlapping its own trigger is dropped.
@@ -138,7 +172,7 @@ def decode_arguments(text: str, word_spans: Sequence[tuple[int, int]], tags: Seq
     [Argument(role='Agent', start=0, end=6, text='Rebels', score=0.9), Argument(role='Origin', start=12, end=15, text='Gao', score=0.7)]
     """
     out = []
-    for a, b, role, score in bio_to_spans(tags, probs):
+    for a, b, role, score in join_attached_phrases(text, word_spans, bio_to_spans(tags, probs)):
         if a < trigger[1] and b > trigger[0]:
             continue
         if score < min_score:

@@ -132,3 +132,14 @@ def test_one_occurrence_named_twice_becomes_one_event_and_distinct_occurrences_s
     text = "The junta said in a statement that it had seized power."
     said, noun = (dataclasses.replace(_coup(text, w), type="Statement") for w in ("said", "statement"))
     assert len(merge_same_occurrence(text, [said, noun])) == 2   # only Coups merge by default
+
+
+def test_attached_phrases_join_and_coordinated_participants_stay_apart():
+    from inference.decoding import join_attached_phrases
+
+    text = "Kirenowa village in Marte district and Gubio town"
+    words = [(0, 8), (9, 16), (17, 19), (20, 25), (26, 34), (35, 38), (39, 44), (45, 49)]
+    spans = [(0, 3, "Place", 0.9), (3, 5, "Place", 0.8), (6, 8, "Place", 0.9)]
+    assert join_attached_phrases(text, words, spans) == [(0, 5, "Place", 0.8), (6, 8, "Place", 0.9)]
+    assert join_attached_phrases(text, words, [(0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]) == [
+        (0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]
