@@ -192,7 +192,7 @@ def make_event(text: str, word_spans: Sequence[tuple[int, int]], trig: DecodedTr
 
 
 # "<verb trigger> ... in a (swift) <noun trigger>": the noun names the same occurrence as the verb
-# (ANNOTATION.md section 3, rule 7). The gap holds no clause break and at most 8 words.
+# (ANNOTATION.md section 3, rule 7). The gap holds no clause break and at most 12 words.
 _SAME_OCCURRENCE_GAP = re.compile(r"^\s(?:[^,;.!?:]*\s)?(?:in|through|via|with|by)\s+(?:a|an|the|what)\b[^,;.!?:]*\s$")
 
 
@@ -215,7 +215,7 @@ def merge_same_occurrence(text: str, events: list[Event], types: Sequence[str] =
     for event in events:
         prev = next((m for m in reversed(merged) if m.type == event.type), None) if event.type in types else None
         gap = text[prev.trigger.end:event.trigger.start] if prev else ""
-        if prev is None or len(gap.split()) > 8 or not _SAME_OCCURRENCE_GAP.match(gap):
+        if prev is None or len(gap.split()) > 12 or not _SAME_OCCURRENCE_GAP.match(gap):
             merged.append(event)
             continue
         seen = {(a.role, a.start, a.end) for a in event.arguments}

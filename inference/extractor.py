@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from inference.decoding import best_tags_many, decode_arguments, decode_triggers, make_event
+from inference.decoding import merge_same_occurrence, best_tags_many, decode_arguments, decode_triggers, make_event
 from inference.features import Window, tokenize_windows
 from inference.inputs import check_texts
 from inference.labels import LabelSet, bio_transitions
@@ -222,6 +222,7 @@ class EventExtractor:
         for batch, output in zip(batches, outputs):
             for w, events in zip(batch, output):
                 results[w.sample].extend(events)
+        results = [merge_same_occurrence(text, r) for text, r in zip(sentences, results)]
         for r in results:
             r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
         return results
