@@ -37,11 +37,11 @@ def _setup_logging() -> None:
 
 
 def require_model(model: str) -> None:
-    """Stop with a clear error unless ``model`` is a model directory this sitrep reads."""
-    from inference.model import read_model_config
+    """Stop with a clear error unless ``model`` is a model directory this sitrep loads (config and weights)."""
+    from inference.model import check_model_dir
 
     try:
-        read_model_config(model)
+        check_model_dir(model)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
 

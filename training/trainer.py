@@ -93,8 +93,7 @@ def _new_model(cfg: TrainConfig, ontology: Ontology):
     from transformers import AutoTokenizer
 
     m = cfg.model
-    heads = dict(max_length=m.max_length, stride=m.stride, head_hidden=m.head_hidden, type_dim=m.type_dim,
-                 dropout=m.dropout)
+    heads = m.architecture()
     if m.encoder_config is None:
         return EventModel.from_encoder(m.encoder, ontology, encoder_layers=m.encoder_layers, **heads)
     from inference.encoder import resolve_encoder
