@@ -45,9 +45,9 @@ def encode_windows(sentences: list[Sentence], tokenizer, labels: LabelSet, max_l
             words = _trigger_words(w, e)
             if words is None:
                 continue
-            first, last = words
-            ev_start.append(w.heads[first])
-            ev_end.append(w.heads[last] - 1 if last < len(w.heads) else len(w) - 2)
+            start, end = w.token_span(*words)
+            ev_start.append(start)
+            ev_end.append(end)
             ev_type.append(labels.type_id[e.type])
             tags = spans_to_bio(w.word_spans, [(a.start, a.end, a.role) for a in e.arguments])
             row = [IGNORE] * len(w)
