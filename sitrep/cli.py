@@ -36,6 +36,21 @@ def _setup_logging() -> None:
                         stream=sys.stderr)
 
 
+# the packages each extra of pyproject.toml brings, as the commands that need them import them
+EXTRAS = {"train": ("accelerate",), "serve": ("fastapi", "uvicorn"), "plots": ("matplotlib",),
+          "scale": ("ray",), "onnx": ("onnx", "onnxruntime")}
+
+
+def require_extra(extra: str, what: str) -> None:
+    """Stop with the install command unless every package of the optional dependency group ``extra`` is there."""
+    import importlib.util
+
+    missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        fail(f"{what} needs {', '.join(missing)}, which is not installed: "
+             f"install the {extra} extra: pip install -e '.[{extra}]'")
+
+
 def require_model(model: str) -> None:
     """Stop with a clear error unless ``model`` is a model directory this sitrep loads (config and weights)."""
     from inference.model import check_model_dir
@@ -73,6 +88,7 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
     if dry_run:
         typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return
+    require_extra("train", "sitrep train")
     _setup_logging()
     from training.trainer import train as run_training
 
@@ -154,10 +170,9 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
 
 def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], address: Optional[str], actors: int,
                     batch_size: int, output_format: str, precision: str) -> None:
-    try:
-        from inference.ray_engine import ERRORS_FILE, run_ray_extraction
-    except ImportError as exc:
-        fail(f"{exc}; install the scale extra: pip install -e '.[scale]'")
+    require_extra("scale", "--engine ray")
+    from inference.ray_engine import ERRORS_FILE, run_ray_extraction
+
     if output is None:
         fail("--engine ray writes shards into a folder: give --output OUT_DIR")
     require_model(model)
@@ -174,7 +189,7 @@ def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
           pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
           json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
     """Score predictions against gold (ANNOTATION.md section 6)."""
-    from benchmarks.report import format_report
+    from sitrep.report import format_report
     from inference.atomic import write_json
     from inference.records import RecordError, load_sentences
     from inference.scoring import score as run_score
@@ -199,7 +214,9 @@ def evaluate(model: str = ModelOpt,
                                              help="Training file the baselines learn from."),
              precision: str = PrecisionOpt):
     """Run the model on a gold file and score it; optional plot, error file and baselines."""
-    from benchmarks.evaluate import run_evaluation
+    if plot:
+        require_extra("plots", "--plot")
+    from sitrep.evaluation import run_evaluation
 
     ex = load_extractor(model, precision=precision)
     try:
@@ -218,7 +235,7 @@ def bench(model: str = ModelOpt,
           quick: bool = typer.Option(False, help="Fewer repetitions (smoke test)."),
           pipeline: bool = typer.Option(True, help="Also time the HF token-classification pipeline.")):
     """Throughput, latency and memory of full extraction, fp32 and bf16, against the HF pipeline."""
-    from benchmarks.speed import format_bench, run_bench
+    from sitrep.bench import format_bench, run_bench
     from inference.atomic import write_json
 
     require_model(model)
@@ -240,6 +257,7 @@ def serve(model: str = ModelOpt,
     """Serve POST /extract, GET /health, GET /metadata and OpenAPI docs at /docs."""
     import os
 
+    require_extra("serve", "sitrep serve")
     import uvicorn
 
     from inference.server import ServerSettings
@@ -256,10 +274,9 @@ def export_onnx(model: str = ModelOpt,
                 output: Path = typer.Option(..., "--output", "-o", help="Directory to write (model files + graphs)."),
                 int8: bool = typer.Option(False, "--int8", help="Also write dynamically quantized int8 graphs.")):
     """Export encoder and heads to ONNX; the output directory loads with EventExtractor.from_pretrained."""
-    try:
-        from inference.onnx_export import export_onnx as run_export
-    except ImportError as exc:
-        fail(f"{exc}; install the ONNX extra: pip install -e '.[onnx]'")
+    require_extra("onnx", "sitrep export onnx")
+    from inference.onnx_export import export_onnx as run_export
+
     require_model(model)
     out = run_export(model, output, int8=int8)
     typer.echo(f"ONNX model written to {out} (load it with --model {out}; --precision int8 uses the int8 graphs)")

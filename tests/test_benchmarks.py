@@ -1,9 +1,9 @@
 """Benchmark scripts on the tiny model: they run and report what they promise."""
 import json
 
-from benchmarks.baselines import LexiconBaseline, TfidfBaseline
+from sitrep.baselines import LexiconBaseline, TfidfBaseline
 from benchmarks.learning_curve import subset_by_document
-from benchmarks.speed import format_bench, run_bench
+from sitrep.bench import format_bench, run_bench
 from inference.runtime import resolve_precision
 from inference.scoring import sentence_type_rows
 from tests.conftest import ROOT

@@ -115,7 +115,7 @@ def test_score_cli_writes_json(tmp_path):
 
 
 def test_error_rows_are_the_unmatched_items_duplicates_included():
-    from benchmarks.evaluate import error_rows
+    from sitrep.evaluation import error_rows
 
     wrong_role = ev("Ambush", 7, 15, ("Target", 0, 6), ("Target", 16, 24))
     pred = [Sentence("s1", TEXT, [AMBUSH, AMBUSH, wrong_role, RETREAT]), GOLD[1]]

@@ -150,11 +150,12 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         make_quantization_aware(model.encoder)  # dev scores during training are then those of int8 inference
     train_files = [load_sentences(f.path) for f in cfg.data.train]
     dev = load_sentences(cfg.data.dev) if cfg.data.dev else None
-    with accelerator.main_process_first():
-        ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
-    sources = ds["source"]
+    # every process tokenizes for itself: seconds, and nothing is cached on disk for others to wait for
+    ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
+    sources = [row["source"] for row in ds]
     weights = [f.weight for f in cfg.data.train]
-    sampler = EpochSampler(sources, weights, cfg.run.seed, [len(x) for x in ds["input_ids"]], cfg.optim.batch_size)
+    sampler = EpochSampler(sources, weights, cfg.run.seed, [len(row["input_ids"]) for row in ds],
+                           cfg.optim.batch_size)
     rows_per_epoch = len(sampler)
     steps_per_epoch = math.ceil(rows_per_epoch / (cfg.optim.batch_size * accelerator.num_processes
                                                   * cfg.optim.grad_accum))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.baselines import LexiconBaseline, TfidfBaseline
-from benchmarks.report import format_report
+from sitrep.baselines import LexiconBaseline, TfidfBaseline
+from sitrep.report import format_report
 from inference.atomic import write_json
 from inference.records import Sentence, load_sentences, write_jsonl
 from inference.scoring import align, match, score, sentence_type_rows, sentence_type_scores
