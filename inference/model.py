@@ -105,7 +105,7 @@ class EventModel(nn.Module):
         return cls(config, encoder), tokenizer
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """Write ``config.json``, ``model.safetensors`` and ``ontology.json`` into ``directory``."""
+        """Write ``config.json`` (with the ontology and this sitrep's version) and ``model.safetensors``."""
         from safetensors.torch import save_model
 
         directory = Path(directory)
@@ -114,7 +114,6 @@ class EventModel(nn.Module):
 
         cfg = asdict(self.config) | {"sitrep_version": __version__}
         (directory / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
-        (directory / "ontology.json").write_text(json.dumps(self.config.ontology, indent=2), encoding="utf-8")
         save_model(self, str(directory / WEIGHTS_NAME))
 
     @classmethod

@@ -25,8 +25,8 @@ def test_tiny_model_overfits_eight_sentences(eight, tmp_path):
     assert result.best_dev["tri_c"]["f1"] == 1.0
     assert result.best_dev["arg_c"]["f1"] == 1.0
     files = {p.name for p in (tmp_path / "model").iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "ontology.json", "README.md", "metrics.json",
-            "training_config.yaml"} <= files
+    assert files == {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "README.md",
+                     "metrics.json", "training_config.yaml"}
     card = (tmp_path / "model" / "README.md").read_text()
     assert "| Statement |" in card and "Tri-C" in card
 
@@ -108,3 +108,23 @@ def test_two_processes_train_and_only_main_writes(tmp_path, eight):
     assert not list(tmp_path.glob(".model.*"))  # the atomic publish left no temporary folder behind
     ex = EventExtractor.from_pretrained(out, precision="fp32")
     assert len(ex.extract("Troops fell back from Gao on Monday.")) == 1
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_progress_is_a_bar_on_a_terminal_and_a_few_lines_in_a_log(eight, tmp_path, monkeypatch, caplog, capsys,
+                                                                   terminal):
+    import logging
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    caplog.set_level(logging.INFO, logger="training.progress")
+    # 8 sentences in batches of 2: 4 steps an epoch, 8 in all; a line every 3 steps -> steps 3 and 6
+    train(tiny_config(tmp_path, [eight], None, **{"optim.epochs": 2, "optim.batch_size": 2,
+                                                 "run.log_every_steps": 3}))
+    lines = [r.getMessage() for r in caplog.records if r.name == "training.progress"]
+    bar = capsys.readouterr().err
+    if terminal:
+        assert lines == [] and "epoch 2/2" in bar and "batch" in bar
+    else:
+        assert [line.split(":")[0] for line in lines] == ["epoch 1/2, step 3", "epoch 1/2 done",
+                                                          "epoch 2/2, step 6", "epoch 2/2 done"]
+        assert "loss" in lines[0] and "windows/s" in lines[1] and "epoch" not in bar

@@ -106,11 +106,14 @@ class RunConfig:
     num_threads: int | None = None              # torch CPU threads (default: torch's choice)
     int8_tolerance: float = 0.005               # 'auto' runs the model in int8 on CPUs without bf16 when int8 loses
                                                 # at most this much dev F1 (mean of Tri-C and Arg-C); -1: never
-    log_every_steps: int = 10
+    log_every_steps: int = 50                   # where stderr is no terminal (a log, CI): a progress line every N
+                                                # optimizer steps, besides one per epoch (0: per epoch only)
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"run.precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.log_every_steps < 0:
+            raise ConfigError(f"run.log_every_steps must be >= 0 (0: a line per epoch only), got {self.log_every_steps}")
 
     @property
     def checkpoints(self) -> Path:
