@@ -11,7 +11,6 @@ argument decoding. Choosing the runner is ``inference.runners``' job, decoding
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,8 +27,6 @@ from inference.runners import TorchRunner, load_runner, threads_per_worker, torc
 from inference.splitter import split_sentences
 
 __all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
