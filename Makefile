@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 SITREP := $(VENV)/bin/sitrep
+# run trains (train); test runs every command, so it needs every extra of pyproject.toml
+EXTRAS := train,serve,plots,scale,onnx,test
 
 .PHONY: run test setup model clean-model
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet torch==2.13.0
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 models/default/model.safetensors: | $(STAMP)

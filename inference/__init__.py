@@ -1,17 +1,25 @@
 """sitrep inference: load a trained event model and extract events from raw text.
 
->>> from inference import EventExtractor                      # doctest: +SKIP
+>>> from inference import EventExtractor
 >>> ex = EventExtractor.from_pretrained("models/default")     # doctest: +SKIP
->>> doc = ex.extract("Rebels ambushed a convoy on Monday, the army said.")  # doctest: +SKIP
+>>> (doc,) = ex.extract("Rebels ambushed a convoy on Monday, the army said.")  # doctest: +SKIP
 >>> [e.type for e in doc.events]                              # doctest: +SKIP
 ['Ambush', 'Statement']
+
+``extract`` takes one text or a list of texts and always returns a list, one
+document per text.
 
 Importing this package is light: torch and transformers load only when the
 extractor is first used.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sitrep")   # pyproject.toml's, the one place the version is written
+except PackageNotFoundError:          # a checkout used without installing it
+    __version__ = "0+unknown"
 
 __all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence", "Ontology", "__version__"]
 

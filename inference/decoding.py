@@ -1,20 +1,24 @@
 """From per-word label predictions to events with character offsets: pure functions.
 
-Nothing here touches torch; tests drive it with hand-made arrays.
+Nothing here touches torch; tests drive it with hand-made arrays. ``BatchDecoder``
+turns one batch of windows and the label probabilities a runner computed for
+them into events, in the two steps a runner needs: triggers first (they choose
+what the argument head reads), then each trigger's arguments.
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import re
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from inference.labels import bio_to_spans, viterbi_bio
+from inference.features import Window
+from inference.labels import LabelSet, bio_to_spans, bio_transitions, viterbi_bio
 from inference.records import Argument, Event, Span
 
-__all__ = ["DecodedTrigger", "best_tags", "best_tags_many", "decode_triggers", "decode_arguments", "char_span",
-           "trim_punctuation", "join_attached_phrases", "merge_same_occurrence", "make_event"]
+__all__ = ["DecodedTrigger", "BatchTrigger", "BatchDecoder", "best_tags", "best_tags_many", "decode_triggers",
+           "decode_arguments", "char_span", "trim_punctuation", "join_attached_phrases", "merge_same_occurrence",
+           "make_event"]
 
 # Edge punctuation of predicted argument spans (ANNOTATION.md section 4). Periods are never removed:
 # "the U.S." ends with one.
@@ -224,3 +228,60 @@ def merge_same_occurrence(text: str, events: list[Event], types: Sequence[str] =
         score = max((x for x in (prev.score, event.score) if x is not None), default=None)
         merged[merged.index(prev)] = Event(event.type, event.trigger, event.arguments + extra, score)
     return merged
+
+
+class BatchTrigger(NamedTuple):
+    """A trigger found in row ``row`` of a batch, with the token span and type id the argument head reads."""
+
+    row: int
+    trigger: DecodedTrigger
+    start: int
+    end: int
+    type_id: int
+
+
+class BatchDecoder:
+    """Label probabilities of a batch of windows -> events; holds only the label set (no model, no state)."""
+
+    def __init__(self, labels: LabelSet):
+        self.labels = labels
+        self._trigger_tags = np.array(labels.trigger_labels, dtype=object)
+        self._role_tags = np.array(labels.role_labels, dtype=object)
+        self._trigger_bio = bio_transitions(labels.trigger_labels)
+        self._role_bio = bio_transitions(labels.role_labels)
+
+    def triggers(self, batch: Sequence[Window], trigger_probs: np.ndarray, min_score: float = 0.0
+                 ) -> list[BatchTrigger]:
+        """The triggers each window owns, from ``trigger_probs`` ``[windows, tokens, trigger labels]``."""
+        rows = [i for i, w in enumerate(batch) if w.heads]
+        tags = best_tags_many([trigger_probs[i, batch[i].heads] for i in rows], self._trigger_tags,
+                              *self._trigger_bio)
+        found = []
+        for i, (row_tags, scores) in zip(rows, tags):
+            w = batch[i]
+            for trig in decode_triggers(row_tags, scores, w.owned):
+                if trig.score >= min_score:
+                    found.append(BatchTrigger(i, trig, *w.token_span(trig.first, trig.last),
+                                              self.labels.type_id[trig.type]))
+        return found
+
+    @staticmethod
+    def argument_inputs(triggers: Sequence[BatchTrigger]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(ev_batch, ev_start, ev_end, ev_type)`` int64 arrays: a runner's argument-stage input."""
+        ev = np.array([(t.row, t.start, t.end, t.type_id) for t in triggers], dtype=np.int64).reshape(-1, 4)
+        return ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3]
+
+    def events(self, batch: Sequence[Window], texts: Sequence[str], triggers: Sequence[BatchTrigger],
+               role_probs: np.ndarray, min_score: float = 0.0) -> list[list[Event]]:
+        """Each window's events (offsets into its sentence ``texts[window.sample]``), from ``role_probs``
+        ``[triggers, tokens, role labels]`` in the order of ``triggers``."""
+        out: list[list[Event]] = [[] for _ in batch]
+        tags = best_tags_many([role_probs[k, batch[t.row].heads] for k, t in enumerate(triggers)], self._role_tags,
+                              *self._role_bio)
+        for t, (row_tags, scores) in zip(triggers, tags):
+            w = batch[t.row]
+            text = texts[w.sample]
+            args = decode_arguments(text, w.word_spans, row_tags, scores, (t.trigger.first, t.trigger.last),
+                                    min_score)
+            out[t.row].append(make_event(text, w.word_spans, t.trigger, args))
+        return out

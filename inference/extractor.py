@@ -2,37 +2,32 @@
 
 One code path serves the Python API, ``sitrep extract`` and the HTTP server:
 split texts into sentences, tokenize all sentences in one batch call, sort the
-windows by length so batches carry little padding, run the encoder once per
-window, then the argument head once per batch for all predicted triggers.
+windows by length so batches carry little padding, then run each batch (on
+worker threads when asked): the runner's encoder pass and trigger head, trigger
+decoding, the runner's argument head once for all the batch's triggers,
+argument decoding. Choosing the runner is ``inference.runners``' job, decoding
+``inference.decoding``'s; this module schedules and assembles.
 """
 from __future__ import annotations
 
-import functools
 import json
-import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
-from inference.decoding import merge_same_occurrence, best_tags_many, decode_arguments, decode_triggers, make_event
-from inference.features import Window, tokenize_windows
+from inference.decoding import BatchDecoder, merge_same_occurrence
+from inference.features import Window, pad_windows, tokenize_windows
 from inference.inputs import check_texts
-from inference.labels import LabelSet, bio_transitions
-from inference.model import EventModel, EventModelConfig, read_model_config
+from inference.labels import LabelSet
+from inference.model import EventModel, EventModelConfig, ModelLoadError, read_model_config
 from inference.ontology import Ontology
 from inference.records import Argument, Event, Sentence, Span
-from inference.runners import ONNX_FILES, TorchRunner
-from inference.runtime import resolve_device, resolve_precision
+from inference.runners import TorchRunner, load_runner, threads_per_worker, torch_runner
 from inference.splitter import split_sentences
 
 __all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,13 +74,15 @@ def _shift(event: Event, offset: int) -> Event:
 class EventExtractor:
     """Extract events from raw text with a trained sitrep model.
 
-    ``workers`` > 1 runs that many batches at once on threads, for throughput on
-    large inputs (single-sentence latency does not gain). Unless ``num_threads``
-    is given, each operation then uses cores // workers threads; torch's thread
-    count is process-wide.
+    ``workers`` > 1 runs that many batches at once on a thread pool, for
+    throughput on large inputs (single-sentence latency does not gain); unless
+    ``num_threads`` is given, each batch then computes on cores // workers
+    threads. ``close()`` (or a ``with`` block) shuts the pool down.
 
-    >>> ex = EventExtractor.from_pretrained("models/default")          # doctest: +SKIP
-    >>> [d.to_dict()["events"] for d in ex.extract("Troops fell back from Gao on Monday.")]  # doctest: +SKIP
+    >>> with EventExtractor.from_pretrained("models/default") as ex:              # doctest: +SKIP
+    ...     (doc,) = ex.extract("Troops fell back from Gao on Monday.")
+    >>> [(e.type, e.trigger.text) for e in doc.events]                            # doctest: +SKIP
+    [('Retreat', 'fell back')]
     """
 
     def __init__(self, runner, tokenizer, config: EventModelConfig, batch_size: int = 32, min_score: float = 0.0,
@@ -102,14 +99,11 @@ class EventExtractor:
         self.tokenizer = tokenizer
         self.config = config
         self.labels = LabelSet(Ontology.from_dict(config.ontology))
+        self.decoder = BatchDecoder(self.labels)
         self.batch_size = batch_size
         self.min_score = min_score
         self.metadata = metadata or {}
         self._tokenizer_lock = threading.Lock()  # HF fast tokenizers are not safe to share across threads
-        self._trigger_tags = np.array(self.labels.trigger_labels, dtype=object)
-        self._role_tags = np.array(self.labels.role_labels, dtype=object)
-        self._trigger_bio = bio_transitions(self.labels.trigger_labels)
-        self._role_bio = bio_transitions(self.labels.role_labels)
 
     @property
     def ontology(self) -> Ontology:
@@ -134,10 +128,8 @@ class EventExtractor:
     def from_model(cls, model: EventModel, tokenizer, device: str = "auto", precision: str = "auto",
                    num_threads: int | None = None, **kwargs: Any) -> "EventExtractor":
         """An extractor over an in-memory torch model (as training evaluates it)."""
-        _set_torch_threads(_threads(num_threads, kwargs.get("workers", 1)))
-        device = resolve_device(device)
-        precision = resolve_precision(precision, device, model.config.cpu_precision)
-        return cls(TorchRunner(model, device, precision), tokenizer, model.config, **kwargs)
+        threads = threads_per_worker(num_threads, kwargs.get("workers", 1))
+        return cls(torch_runner(model, device, precision, threads), tokenizer, model.config, **kwargs)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, backend: str = "auto", device: str = "auto",
@@ -145,36 +137,31 @@ class EventExtractor:
         """Load a model directory written by ``sitrep train`` (or ``sitrep export onnx``).
 
         ``backend``: ``torch``, ``onnx`` (ONNX Runtime, CPU; fp32 or int8), or
-        ``auto``: ONNX where the directory holds exported graphs, else torch.
+        ``auto``: ONNX where the directory holds exported graphs, else torch. A
+        damaged directory raises ``ModelLoadError`` naming the file and the fix.
         """
-        from transformers import AutoTokenizer
-
         directory = Path(directory)
         config, version = read_model_config(directory)
-        if backend == "auto":
-            backend = "onnx" if (directory / ONNX_FILES["fp32"][0]).is_file() else "torch"
+        threads = threads_per_worker(num_threads, kwargs.get("workers", 1))
+        runner = load_runner(directory, config, backend, device, precision, threads)
         metadata: dict[str, Any] = {"encoder": config.encoder, "model_dir": str(directory),
-                                    "sitrep_version": version, "backend": backend}
+                                    "sitrep_version": version, "backend": runner.backend}
         metrics = directory / "metrics.json"
         if metrics.is_file():
             metadata["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        if backend == "torch":
-            return cls.from_model(EventModel.from_pretrained(directory), tokenizer, device, precision, num_threads,
-                                  metadata=metadata, **kwargs)
-        if backend != "onnx":
-            raise ValueError(f"backend must be auto, torch or onnx, got {backend!r}")
-        if precision not in ("auto", "fp32", "int8"):
-            raise ValueError(f"the onnx backend runs fp32 or int8, not {precision!r}")
-        if device not in ("auto", "cpu"):
-            raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
-        from inference.runners import OnnxRunner
+        return cls(runner, _load_tokenizer(directory), config, metadata=metadata, **kwargs)
 
-        if precision == "auto":
-            int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
-            precision = "int8" if int8_ready else "fp32"
-        runner = OnnxRunner(directory, precision, _threads(num_threads, kwargs.get("workers", 1)))
-        return cls(runner, tokenizer, config, metadata=metadata, **kwargs)
+    def close(self) -> None:
+        """Shut down the worker threads (after running batches finish); later calls run batches one by one."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> "EventExtractor":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
     # ---- public API -------------------------------------------------------------------
     def extract(self, texts: str | Sequence[str], batch_size: int | None = None,
@@ -217,8 +204,12 @@ class EventExtractor:
         results: list[list[Event]] = [[] for _ in sentences]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         batches = [[windows[i] for i in order[b:b + bs]] for b in range(0, len(order), bs)]
-        run = functools.partial(self._run_batch, sentences=sentences, threshold=threshold)
-        outputs = self._pool.map(run, batches) if self._pool and len(batches) > 1 else map(run, batches)
+
+        def run(batch: list[Window]) -> list[list[Event]]:
+            return self._run_batch(batch, sentences, threshold)
+
+        pool = self._pool
+        outputs = pool.map(run, batches) if pool and len(batches) > 1 else map(run, batches)
         for batch, output in zip(batches, outputs):
             for w, events in zip(batch, output):
                 results[w.sample].extend(events)
@@ -229,56 +220,23 @@ class EventExtractor:
 
     # ---- internals --------------------------------------------------------------------
     def _run_batch(self, batch: list[Window], sentences: list[str], threshold: float) -> list[list[Event]]:
-        pad = self.tokenizer.pad_token_id or 0
-        length = max(len(w) for w in batch)
-        ids = np.full((len(batch), length), pad, dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.int64)
-        for i, w in enumerate(batch):
-            ids[i, :len(w)] = w.input_ids
-            mask[i, :len(w)] = 1
-        hidden, t_probs = self.runner.triggers(ids, mask)
-
-        pending = []  # (batch row, decoded trigger, first token, last token)
-        rows = [i for i, w in enumerate(batch) if w.heads]
-        trigger_tags = best_tags_many([t_probs[i, batch[i].heads] for i in rows], self._trigger_tags,
-                                      *self._trigger_bio)
-        for i, (tags, scores) in zip(rows, trigger_tags):
-            w = batch[i]
-            for trig in decode_triggers(tags, scores, w.owned):
-                if trig.score < threshold:
-                    continue
-                last_tok = w.heads[trig.last] - 1 if trig.last < len(w.heads) else len(w) - 2
-                pending.append((i, trig, w.heads[trig.first], last_tok))
-        out: list[list[Event]] = [[] for _ in batch]
-        if not pending:
-            return out
-        ev = np.array([(p[0], p[2], p[3], self.labels.type_id[p[1].type]) for p in pending], dtype=np.int64)
-        r_probs = self.runner.arguments(hidden, ev[:, 0], ev[:, 1], ev[:, 2], ev[:, 3])
-        role_tags = best_tags_many([r_probs[k, batch[p[0]].heads] for k, p in enumerate(pending)], self._role_tags,
-                                   *self._role_bio)
-        for (i, trig, _, _), (tags, scores) in zip(pending, role_tags):
-            w = batch[i]
-            text = sentences[w.sample]
-            args = decode_arguments(text, w.word_spans, tags, scores, (trig.first, trig.last), threshold)
-            out[i].append(make_event(text, w.word_spans, trig, args))
-        return out
+        """The runner's two stages on one batch, with the decoder between and after them."""
+        hidden, trigger_probs = self.runner.triggers(*pad_windows(batch, self.tokenizer.pad_token_id or 0))
+        triggers = self.decoder.triggers(batch, trigger_probs, threshold)
+        if not triggers:
+            return [[] for _ in batch]
+        role_probs = self.runner.arguments(hidden, *self.decoder.argument_inputs(triggers))
+        return self.decoder.events(batch, sentences, triggers, role_probs, threshold)
 
 
-def _threads(num_threads: int | None, workers: int) -> int | None:
-    """Threads per operation: as asked, else the cores shared out among the workers (None: the library's choice)."""
-    if num_threads is not None or workers <= 1:
-        return num_threads
-    return max(1, (os.cpu_count() or 1) // workers)
+def _load_tokenizer(directory: Path):
+    from transformers import AutoTokenizer
 
-
-def _set_torch_threads(num_threads: int | None) -> None:
-    if num_threads is None:
-        return
-    if num_threads < 1:
-        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
-    import torch
-
-    torch.set_num_threads(num_threads)
+    try:
+        return AutoTokenizer.from_pretrained(directory)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{directory}: the tokenizer files cannot be loaded ({' '.join(str(exc).split())[:200]}); "
+                             f"copy the model directory again with its tokenizer.json") from None
 
 
 def _whole(text: str):
@@ -287,4 +245,3 @@ def _whole(text: str):
     start = len(text) - len(text.lstrip())
     end = len(text.rstrip())
     return SentenceSpan(start, end, text[start:end])
-

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Window", "tokenize_windows"]
+import numpy as np
+
+__all__ = ["Window", "tokenize_windows", "pad_windows"]
 
 
 @dataclass
@@ -26,6 +28,20 @@ class Window:
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    def token_span(self, first: int, last: int) -> tuple[int, int]:
+        """Token positions ``(start, end)``, both inclusive, of words ``[first, last)`` of this window.
+
+        This is the trigger span the argument head reads, in training and in
+        extraction alike. A word runs up to the next word's first sub-token; the
+        window's last word runs up to the closing special token.
+
+        >>> w = Window(0, [101, 7, 8, 9, 102], heads=[1, 2], word_spans=[(0, 2), (3, 9)], words=[0, 1], owned=(0, 2))
+        >>> w.token_span(0, 1), w.token_span(1, 2)
+        ((1, 1), (2, 3))
+        """
+        end = self.heads[last] - 1 if last < len(self.heads) else len(self) - 2
+        return self.heads[first], end
 
 
 def tokenize_windows(tokenizer, texts: list[str], max_length: int, stride: int) -> list[Window]:
@@ -54,6 +70,21 @@ def tokenize_windows(tokenizer, texts: list[str], max_length: int, stride: int) 
         windows.append(Window(sample_map[i], ids, heads, [tuple(x) for x in spans], words, (0, len(heads))))
     _assign_ownership(windows)
     return windows
+
+
+def pad_windows(windows: list[Window], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids ``[windows, longest]`` padded with ``pad_id``, and the attention mask.
+
+    >>> pad_windows([Window(0, [5, 6, 7], [], [], [], (0, 0)), Window(1, [8], [], [], [], (0, 0))], 0)[1].tolist()
+    [[1, 1, 1], [1, 0, 0]]
+    """
+    length = max(len(w) for w in windows)
+    ids = np.full((len(windows), length), pad_id, dtype=np.int64)
+    mask = np.zeros((len(windows), length), dtype=np.int64)
+    for i, w in enumerate(windows):
+        ids[i, :len(w)] = w.input_ids
+        mask[i, :len(w)] = 1
+    return ids, mask
 
 
 def _assign_ownership(windows: list[Window]) -> None:

@@ -16,63 +16,25 @@ from that alone, without the original encoder weights or ``training/``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from inference.encoder import DEFAULT_ENCODER, resolve_encoder
+from inference.encoder import resolve_encoder
 from inference.labels import LabelSet
+from inference.model_config import (CONFIG_NAME, WEIGHTS_NAME, EventModelConfig, ModelLoadError, check_weights,
+                                    read_model_config)
 from inference.ontology import Ontology
 
-__all__ = ["EventModelConfig", "EventModel", "MODEL_FORMAT_VERSION", "read_model_config"]
+# the configuration lives in a torch-free module (training's config and the CLI read it without torch);
+# it is re-exported here, beside the model it describes
+__all__ = ["EventModel", "EventModelConfig", "ModelLoadError", "read_model_config", "check_model_dir", "tensor_shapes",
+           "IGNORE"]
 
-MODEL_FORMAT_VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 IGNORE = -100
-
-
-@dataclass
-class EventModelConfig:
-    """Architecture of an ``EventModel``; saved as ``config.json`` beside the weights."""
-
-    ontology: dict[str, Any]                    # Ontology.to_dict(): types and roles define the label ids
-    encoder: str = DEFAULT_ENCODER              # where the encoder came from (informative once trained)
-    encoder_config: dict[str, Any] = field(default_factory=dict)  # the encoder's HF config, to rebuild it offline
-    max_length: int = 256                       # tokens per window; longer sentences are windowed, never cut
-    stride: int = 64                            # tokens shared by consecutive windows
-    head_hidden: int = 256                      # hidden width of the argument MLP
-    type_dim: int = 64                          # event type embedding fed to the argument head
-    max_distance: int = 32                      # token distance to the trigger, clipped, as a learned embedding
-    distance_dim: int = 32
-    dropout: float = 0.1
-    cpu_precision: str = "fp32"                 # what precision 'auto' runs on a CPU without bf16: 'int8' when
-                                                # training measured int8 within run.int8_tolerance of fp32 on dev
-    format_version: int = MODEL_FORMAT_VERSION
-
-    def __post_init__(self) -> None:
-        if self.cpu_precision not in ("fp32", "int8"):
-            raise ValueError(f"cpu_precision must be fp32 or int8, got {self.cpu_precision!r}")
-        if self.stride >= self.max_length // 2:
-            raise ValueError(f"stride ({self.stride}) must be less than half of max_length ({self.max_length})")
-        Ontology.from_dict(self.ontology, "model config ontology")
-
-
-def read_model_config(directory: str | Path) -> tuple[EventModelConfig, str | None]:
-    """The checked ``config.json`` of a model directory, and the sitrep version that wrote it."""
-    path = Path(directory) / CONFIG_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"{directory} is not a sitrep model directory (no {CONFIG_NAME}); "
-                                f"train one with `sitrep train --config configs/default.yaml`")
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    version = raw.pop("sitrep_version", None)
-    if raw.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ValueError(f"{directory}: model format {raw.get('format_version')} is not supported "
-                         f"(this sitrep reads format {MODEL_FORMAT_VERSION}); retrain the model")
-    return EventModelConfig(**raw), version
 
 
 class EventModel(nn.Module):
@@ -137,11 +99,13 @@ class EventModel(nn.Module):
         tokenizer = AutoTokenizer.from_pretrained(path)
         config = EventModelConfig(ontology=ontology.to_dict(), encoder=encoder_name,
                                   encoder_config=encoder.config.to_dict(), **kwargs)
-        config.max_length = min(config.max_length, getattr(encoder.config, "max_position_embeddings", 512))
+        # replace() checks the config again: a shorter window may no longer fit the stride
+        config = replace(config, max_length=min(config.max_length,
+                                                getattr(encoder.config, "max_position_embeddings", 512)))
         return cls(config, encoder), tokenizer
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """Write ``config.json``, ``model.safetensors`` and ``ontology.json`` into ``directory``."""
+        """Write ``config.json`` (with the ontology and this sitrep's version) and ``model.safetensors``."""
         from safetensors.torch import save_model
 
         directory = Path(directory)
@@ -150,20 +114,21 @@ class EventModel(nn.Module):
 
         cfg = asdict(self.config) | {"sitrep_version": __version__}
         (directory / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
-        (directory / "ontology.json").write_text(json.dumps(self.config.ontology, indent=2), encoding="utf-8")
         save_model(self, str(directory / WEIGHTS_NAME))
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "EventModel":
-        """Rebuild a model saved by ``save_pretrained`` (no original encoder weights needed)."""
+        """Rebuild a model saved by ``save_pretrained`` (no original encoder weights needed).
+
+        A damaged ``config.json`` or ``model.safetensors``, or two files of different
+        models, raise ``ModelLoadError`` naming the file and the fix.
+        """
         from safetensors.torch import load_model
 
         directory = Path(directory)
         config, _ = read_model_config(directory)
-        if not (directory / WEIGHTS_NAME).is_file():
-            raise FileNotFoundError(f"{directory} is not a sitrep model directory (no {WEIGHTS_NAME}); "
-                                    f"train one with `sitrep train`")
         model = cls(config)
+        check_weights(directory / WEIGHTS_NAME, tensor_shapes(model))
         load_model(model, str(directory / WEIGHTS_NAME))
         model.eval()
         return model
@@ -227,3 +192,21 @@ class EventModel(nn.Module):
             loss = loss + role_loss_weight * role_loss
         out.update(loss=loss, trigger_loss=trigger_loss.detach(), role_loss=role_loss.detach())
         return out
+
+
+def tensor_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of each tensor ``save_pretrained`` writes for ``model``."""
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def check_model_dir(directory: str | Path) -> EventModelConfig:
+    """The checked config of a model directory, with its weights file checked against it.
+
+    Cheap: the model is built on the meta device (no memory) and only the
+    weights file's header is read. Raises what ``EventModel.from_pretrained`` would.
+    """
+    config, _ = read_model_config(directory)
+    with torch.device("meta"):
+        shapes = tensor_shapes(EventModel(config))
+    check_weights(Path(directory) / WEIGHTS_NAME, shapes)
+    return config

@@ -2,7 +2,7 @@
 
 Types and roles are read only from a YAML file (``configs/ontology.yaml``), so
 adding a type or a role is a config change followed by retraining. A saved
-model carries its ontology as ``ontology.json``.
+model carries its ontology in its ``config.json``.
 """
 from __future__ import annotations
 

@@ -1,34 +1,48 @@
-"""Backends that run the model's two stages on a batch: torch, or ONNX Runtime.
+"""Backends that run the model's two stages on a batch (torch, or ONNX Runtime), and the factory that picks one.
 
 Stage 1 takes token ids and mask and returns the encoder states (kept by the
 backend, opaque to the caller) and trigger label probabilities; stage 2 takes
 those states and the predicted triggers and returns role label
 probabilities. Everything the extractor decodes is numpy, so both backends
 feed the same decoding code.
+
+``torch_runner`` and ``load_runner`` choose the backend, device, precision and
+CPU threads; the extractor only schedules batches and decodes.
 """
 from __future__ import annotations
 
+import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
-__all__ = ["TorchRunner", "OnnxRunner", "ONNX_FILES"]
+__all__ = ["TorchRunner", "OnnxRunner", "ONNX_FILES", "BACKENDS", "torch_runner", "load_runner", "threads_per_worker"]
+
+BACKENDS = ("auto", "torch", "onnx")
 
 # file names of the exported graphs, fp32 and dynamically quantized int8
 ONNX_FILES = {"fp32": ("triggers.onnx", "arguments.onnx"), "int8": ("triggers.int8.onnx", "arguments.int8.onnx")}
 
 
 class TorchRunner:
-    """The model in torch, on a device and in a precision (fp32, bf16 autocast, or int8 dynamic quantization)."""
+    """The model in torch, on a device and in a precision (fp32, bf16 autocast, or int8 dynamic quantization).
 
-    def __init__(self, model, device: str, precision: str):
+    ``num_threads`` is set around each call, on the calling thread, and put back
+    after it: torch's CPU thread count is per thread under OpenMP (the Linux
+    builds), so an extractor never changes the thread count of the program that uses it.
+    """
+
+    backend = "torch"
+
+    def __init__(self, model, device: str, precision: str, num_threads: int | None = None):
         import copy
 
         import torch
 
-        self.device, self.precision = device, precision
+        self.device, self.precision, self.num_threads = device, precision, num_threads
         if precision == "int8":
             model = copy.deepcopy(model)  # quantization replaces the encoder: the caller's model stays as it was
         # weights stay fp32 in every precision: bf16 runs the encoder under autocast (matrix products in
@@ -50,7 +64,7 @@ class TorchRunner:
 
         autocast = torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
                                   enabled=self.precision == "bf16")
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(self.num_threads):
             with autocast:
                 hidden = self.model.encode(torch.from_numpy(ids).to(self.device),
                                            torch.from_numpy(mask).to(self.device))
@@ -63,12 +77,14 @@ class TorchRunner:
         import torch
 
         t = [torch.from_numpy(a).to(self.device) for a in (ev_batch, ev_start, ev_end, ev_type)]
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(self.num_threads):
             return torch.softmax(self.model.argument_logits(hidden, *t).float(), -1).cpu().numpy()
 
 
 class OnnxRunner:
     """The exported graphs (``sitrep export onnx``) in ONNX Runtime on the CPU."""
+
+    backend = "onnx"
 
     def __init__(self, directory: str | Path, precision: str = "fp32", num_threads: int | None = None):
         import onnxruntime as ort
@@ -96,3 +112,69 @@ class OnnxRunner:
         (probs,) = self._arguments.run(None, {"hidden": hidden, "ev_batch": ev_batch, "ev_start": ev_start,
                                               "ev_end": ev_end, "ev_type": ev_type})
         return probs
+
+
+@contextmanager
+def _torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Run the block with ``num_threads`` torch CPU threads on this thread, then put the count back."""
+    if num_threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def threads_per_worker(num_threads: int | None, workers: int) -> int | None:
+    """CPU threads per operation: as asked, else the cores shared out among the workers (None: the library's choice).
+
+    >>> threads_per_worker(3, 4), threads_per_worker(None, 1)
+    (3, None)
+    """
+    if num_threads is not None and num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    if num_threads is not None or workers <= 1:
+        return num_threads
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def torch_runner(model, device: str = "auto", precision: str = "auto", num_threads: int | None = None) -> TorchRunner:
+    """A ``TorchRunner`` for an in-memory ``EventModel``, with ``auto`` device and precision resolved."""
+    from inference.runtime import resolve_device, resolve_precision
+
+    device = resolve_device(device)
+    precision = resolve_precision(precision, device, model.config.cpu_precision)
+    return TorchRunner(model, device, precision, num_threads)
+
+
+def load_runner(directory: str | Path, config, backend: str = "auto", device: str = "auto", precision: str = "auto",
+                num_threads: int | None = None) -> TorchRunner | OnnxRunner:
+    """The runner for a model directory whose checked config is ``config``.
+
+    ``backend``: ``torch``, ``onnx`` (ONNX Runtime, CPU; fp32 or int8), or ``auto``:
+    ONNX where the directory holds exported graphs, else torch. ``auto``
+    precision on ONNX is int8 where training chose int8 for CPUs and the int8
+    graphs were exported, else fp32.
+    """
+    directory = Path(directory)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "auto":
+        backend = "onnx" if (directory / ONNX_FILES["fp32"][0]).is_file() else "torch"
+    if backend == "torch":
+        from inference.model import EventModel
+
+        return torch_runner(EventModel.from_pretrained(directory), device, precision, num_threads)
+    if precision not in ("auto", "fp32", "int8"):
+        raise ValueError(f"the onnx backend runs fp32 or int8, not {precision!r}")
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
+    if precision == "auto":
+        int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
+        precision = "int8" if int8_ready else "fp32"
+    return OnnxRunner(directory, precision, num_threads)

@@ -2,17 +2,22 @@
 
 Pure Python plus scikit-learn (no torch): gold and predictions are lists of
 ``Sentence`` records aligned by ``id``. Matching is one-to-one: a gold item is
-matched at most once, so duplicated predictions count as false positives.
+matched at most once, so duplicated predictions count as false positives. The
+same matching (``match``) gives the scores and the lists of errors, so the two
+always agree.
 """
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Sequence
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from inference.records import Sentence
 
-__all__ = ["PRF", "score", "align", "sentence_type_scores", "NO_EVENT"]
+__all__ = ["PRF", "Match", "MEASURES", "score", "align", "match", "sentence_type_rows", "sentence_type_scores",
+           "NO_EVENT"]
+
+MEASURES = ("tri_i", "tri_c", "arg_i", "arg_c")
 
 NO_EVENT = "no event"
 
@@ -40,11 +45,6 @@ class PRF:
     def to_dict(self) -> dict[str, Any]:
         return {"p": round(self.p, 4), "r": round(self.r, 4), "f1": round(self.f1, 4),
                 "tp": self.tp, "n_pred": self.n_pred, "n_gold": self.n_gold}
-
-
-def _prf(gold: Iterable[Hashable], pred: Iterable[Hashable]) -> PRF:
-    g, p = Counter(gold), Counter(pred)
-    return PRF(sum((g & p).values()), sum(p.values()), sum(g.values()))
 
 
 def align(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> tuple[list[tuple[Sentence, Sentence]], list[str]]:
@@ -75,13 +75,56 @@ def align(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> tuple[list[tupl
     return pairs, missing
 
 
-def _items(s: Sentence):
-    trig_i = [(s.id, e.trigger.start, e.trigger.end) for e in s.events]
-    trig_c = [(s.id, e.trigger.start, e.trigger.end, e.type) for e in s.events]
-    arg_i = [(s.id, e.type, e.trigger.start, e.trigger.end, a.start, a.end) for e in s.events for a in e.arguments]
-    arg_c = [(s.id, e.type, e.trigger.start, e.trigger.end, a.start, a.end, a.role)
-             for e in s.events for a in e.arguments]
-    return trig_i, trig_c, arg_i, arg_c
+def _keyed(s: Sentence, measure: str) -> list[tuple[tuple, Any]]:
+    """``(match key, item)`` for each trigger (item: the event) or argument (item: (event, argument)) of ``s``.
+
+    The keys are ANNOTATION.md section 6's: offsets, plus the type for Tri-C; for
+    arguments their event's type and trigger offsets, plus the role for Arg-C.
+    """
+    if measure in ("tri_i", "tri_c"):
+        return [((e.trigger.start, e.trigger.end) + ((e.type,) if measure == "tri_c" else ()), e) for e in s.events]
+    if measure in ("arg_i", "arg_c"):
+        return [((e.type, e.trigger.start, e.trigger.end, a.start, a.end) + ((a.role,) if measure == "arg_c" else ()),
+                 (e, a)) for e in s.events for a in e.arguments]
+    raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+
+
+@dataclass
+class Match:
+    """One-to-one matching of one sentence's gold and predicted items under one measure."""
+
+    matched: list[Any] = field(default_factory=list)    # predicted items with a gold twin
+    missed: list[Any] = field(default_factory=list)     # gold items no prediction matched (false negatives)
+    spurious: list[Any] = field(default_factory=list)   # predicted items no gold matched (false positives)
+
+
+def match(gold: Sentence, pred: Sentence, measure: str) -> Match:
+    """Match ``pred``'s items to ``gold``'s under ``measure`` (tri_i, tri_c, arg_i, arg_c), each gold item once.
+
+    >>> from inference.records import Event, Span
+    >>> e = Event("Retreat", Span(7, 11, "fled"))
+    >>> m = match(Sentence("a", "Troops fled.", [e]), Sentence("a", "Troops fled.", [e, e]), "tri_c")
+    >>> len(m.matched), len(m.missed), len(m.spurious)
+    (1, 0, 1)
+    """
+    by_key: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for side, s in enumerate((gold, pred)):
+        for key, item in _keyed(s, measure):
+            by_key[key][side].append(item)
+    out = Match()
+    for gold_items, pred_items in by_key.values():
+        n = min(len(gold_items), len(pred_items))
+        out.matched += pred_items[:n]
+        out.missed += gold_items[n:]
+        out.spurious += pred_items[n:]
+    return out
+
+
+def _prf(matches: Sequence[Match], keep=lambda item: True) -> PRF:
+    """Counts over several sentences' matches, of the items ``keep`` selects."""
+    tp = sum(1 for m in matches for x in m.matched if keep(x))
+    return PRF(tp, tp + sum(1 for m in matches for x in m.spurious if keep(x)),
+               tp + sum(1 for m in matches for x in m.missed if keep(x)))
 
 
 def _confusion(pairs: list[tuple[Sentence, Sentence]], labels: list[str]) -> list[list[int]]:
@@ -109,8 +152,18 @@ def _confusion(pairs: list[tuple[Sentence, Sentence]], labels: list[str]) -> lis
     return confusion_matrix(y_gold, y_pred, labels=labels).tolist()
 
 
+def sentence_type_rows(sentences: Sequence[Sentence], types: Sequence[str]) -> list[list[int]]:
+    """One 0/1 row per sentence, one column per type: whether the sentence has an event of that type.
+
+    >>> from inference.records import Event, Span
+    >>> sentence_type_rows([Sentence("a", "Troops fled.", [Event("Retreat", Span(7, 11, "fled"))])], ["Coup", "Retreat"])
+    [[0, 1]]
+    """
+    return [[int(any(e.type == t for e in s.events)) for t in types] for s in sentences]
+
+
 def sentence_type_scores(y_true: list[list[int]], y_pred: list[list[int]], types: Sequence[str]) -> dict[str, Any]:
-    """Micro and macro F1 (and per type P/R/F1) of the set of event types of each sentence."""
+    """Micro and macro F1 (and per type P/R/F1) of the rows of ``sentence_type_rows``."""
     from sklearn.metrics import precision_recall_fscore_support
 
     out: dict[str, Any] = {"micro_f1": 0.0, "macro_f1": 0.0, "per_type": {}}
@@ -140,26 +193,16 @@ def score(gold: Sequence[Sentence], pred: Sequence[Sentence], types: Sequence[st
         types = sorted({e.type for g, p in pairs for s in (g, p) for e in s.events})
     if roles is None:
         roles = sorted({a.role for g, p in pairs for s in (g, p) for e in s.events for a in e.arguments})
-    gold_items = [[], [], [], []]
-    pred_items = [[], [], [], []]
-    for g, p in pairs:
-        for acc, items in ((gold_items, _items(g)), (pred_items, _items(p))):
-            for k in range(4):
-                acc[k].extend(items[k])
-    tri_i, tri_c, arg_i, arg_c = (_prf(gold_items[k], pred_items[k]) for k in range(4))
-    per_type = {t: _prf([x for x in gold_items[1] if x[3] == t], [x for x in pred_items[1] if x[3] == t]).to_dict()
-                for t in types}
-    per_role = {r: _prf([x for x in gold_items[3] if x[-1] == r], [x for x in pred_items[3] if x[-1] == r]).to_dict()
-                for r in roles}
-    y_true = [[int(any(e.type == t for e in g.events)) for t in types] for g, _ in pairs]
-    y_pred = [[int(any(e.type == t for e in p.events)) for t in types] for _, p in pairs]
+    matches = {m: [match(g, p, m) for g, p in pairs] for m in MEASURES}
+    golds, preds = [g for g, _ in pairs], [p for _, p in pairs]
     labels = list(types) + [NO_EVENT]
     return {
         "sentences": len(pairs),
         "missing_predictions": missing,
-        "tri_i": tri_i.to_dict(), "tri_c": tri_c.to_dict(), "arg_i": arg_i.to_dict(), "arg_c": arg_c.to_dict(),
-        "sentence_types": sentence_type_scores(y_true, y_pred, types),
-        "per_type": per_type,
-        "per_role": per_role,
+        **{m: _prf(matches[m]).to_dict() for m in MEASURES},
+        "sentence_types": sentence_type_scores(sentence_type_rows(golds, types), sentence_type_rows(preds, types),
+                                               types),
+        "per_type": {t: _prf(matches["tri_c"], lambda e, t=t: e.type == t).to_dict() for t in types},
+        "per_role": {r: _prf(matches["arg_c"], lambda ea, r=r: ea[1].role == r).to_dict() for r in roles},
         "confusion": {"labels": labels, "matrix": _confusion(pairs, labels)},
     }

@@ -4,7 +4,6 @@ Heavy imports happen inside each command, so ``sitrep --help`` is instant.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import sys
@@ -30,7 +29,6 @@ PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 | int8 (auto: bf16 
                             "else fp32; int8: CPU dynamic quantization).")
 
 
-EXTRAS = {"ray": "scale", "onnx": "onnx", "onnxruntime": "onnx"}  # optional package -> the extra in pyproject.toml
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -43,22 +41,27 @@ def _setup_logging() -> None:
                         stream=sys.stderr)
 
 
-def require_extra(*modules: str) -> None:
-    """Stop with the command that installs them when optional packages are missing."""
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            extra = EXTRAS[module.split(".")[0]]
-            fail(f"{module} cannot be imported ({exc}); install the {extra} extra: pip install -e '.[{extra}]'")
+# the packages each extra of pyproject.toml brings, as the commands that need them import them
+EXTRAS = {"train": ("accelerate",), "serve": ("fastapi", "uvicorn"), "plots": ("matplotlib",),
+          "scale": ("ray",), "onnx": ("onnx", "onnxruntime")}
+
+
+def require_extra(extra: str, what: str) -> None:
+    """Stop with the install command unless every package of the optional dependency group ``extra`` is there."""
+    import importlib.util
+
+    missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        fail(f"{what} needs {', '.join(missing)}, which is not installed: "
+             f"install the {extra} extra: pip install -e '.[{extra}]'")
 
 
 def require_model(model: str) -> None:
-    """Stop with a clear error unless ``model`` is a model directory this sitrep reads."""
-    from inference.model import read_model_config
+    """Stop with a clear error unless ``model`` is a model directory this sitrep loads (config and weights)."""
+    from inference.model import check_model_dir
 
     try:
-        read_model_config(model)
+        check_model_dir(model)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
 
@@ -92,6 +95,7 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
     if dry_run:
         typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         return
+    require_extra("train", "sitrep train")
     _setup_logging()
     from training.trainer import train as run_training
 
@@ -204,7 +208,7 @@ def extract(inputs: list[str] = typer.Argument(..., help=".jsonl files (id, text
 
 def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], address: Optional[str], actors: int,
                     settings: ActorSettings, output_format: str, skip_bad: bool) -> None:
-    require_extra("ray", "ray.data")
+    require_extra("scale", "--engine ray")
     from inference.ray_engine import ERRORS_FILE, run_ray_extraction
 
     if output is None:
@@ -227,7 +231,7 @@ def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
           pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
           json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
     """Score predictions against gold (ANNOTATION.md section 6)."""
-    from inference.score_report import format_report
+    from sitrep.report import format_report
     from inference.atomic import write_json
     from inference.records import RecordError, load_sentences
     from inference.scoring import score as run_score
@@ -252,7 +256,9 @@ def evaluate(model: str = ModelOpt,
                                              help="Training file the baselines learn from."),
              precision: str = PrecisionOpt):
     """Run the model on a gold file and score it; optional plot, error file and baselines."""
-    from benchmarks.evaluate import run_evaluation
+    if plot:
+        require_extra("plots", "--plot")
+    from sitrep.evaluation import run_evaluation
 
     ex = load_extractor(model, precision=precision)
     try:
@@ -271,7 +277,7 @@ def bench(model: str = ModelOpt,
           quick: bool = typer.Option(False, help="Fewer repetitions (smoke test)."),
           pipeline: bool = typer.Option(True, help="Also time the HF token-classification pipeline.")):
     """Throughput, latency and memory of full extraction, fp32 and bf16, against the HF pipeline."""
-    from benchmarks.speed import format_bench, run_bench
+    from sitrep.bench import format_bench, run_bench
     from inference.atomic import write_json
 
     require_model(model)
@@ -293,6 +299,7 @@ def serve(model: str = ModelOpt,
     """Serve POST /extract, GET /health, GET /metadata and OpenAPI docs at /docs."""
     import os
 
+    require_extra("serve", "sitrep serve")
     import uvicorn
 
     from inference.server import ServerSettings
@@ -309,7 +316,7 @@ def export_onnx(model: str = ModelOpt,
                 output: Path = typer.Option(..., "--output", "-o", help="Directory to write (model files + graphs)."),
                 int8: bool = typer.Option(False, "--int8", help="Also write dynamically quantized int8 graphs.")):
     """Export encoder and heads to ONNX; the output directory loads with EventExtractor.from_pretrained."""
-    require_extra("onnx", "onnxruntime")
+    require_extra("onnx", "sitrep export onnx")
     from inference.onnx_export import export_onnx as run_export
 
     require_model(model)

@@ -170,7 +170,7 @@ def agreement(second: Path = typer.Argument(..., help="The second annotator's .a
               out_dir: Path = typer.Option(Path("data/agreement"), help="Where first/second_pass.jsonl go."),
               json_out: Path | None = typer.Option(None, "--json", help="Write the scores here.")):
     """Score an independent second annotation against the first (Tri-C, Arg-C ... between annotators)."""
-    from inference.score_report import format_report
+    from sitrep.report import format_report
     from inference.atomic import write_json
     from training.corpus.agreement import agreement as run_agreement
 

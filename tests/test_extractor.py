@@ -13,6 +13,8 @@ def ex(tiny_model_dir):
 
 
 def check_offsets(doc):
+    """Every event and argument of ``doc`` points at its own text; there must be events to check."""
+    assert doc.events, "no events to check"
     for e in doc.events:
         assert doc.text[e.trigger.start:e.trigger.end] == e.trigger.text
         assert 0.0 <= e.score <= 1.0
@@ -28,7 +30,7 @@ def test_seed_article_offsets_into_whole_text(ex):
     assert len(doc.sentences) == 15
     check_offsets(doc)
     d = doc.to_dict()
-    assert set(d) == {"text", "events", "sentences"}
+    assert set(d) == {"text", "events", "sentences"} and len(d["events"]) == len(doc.events)
     for e in d["events"]:
         s = e["sentence"]
         assert s["start"] <= e["trigger"]["start"] < e["trigger"]["end"] <= s["end"]
@@ -62,14 +64,15 @@ def test_empty_and_whitespace_give_empty_results(ex):
     assert ex.extract([]) == []
 
 
-def test_odd_characters_keep_exact_offsets(ex):
-    texts = ["😀 The army said \x07 it pulled back from Gao. 中文 Кириллица “quotes” — dash.",
-             "\u200bZero width\u00a0space: rebels ambushed troops."]
+def test_odd_characters_keep_exact_offsets(ex, seed_sentences):
+    # sentences the tiny model was trained on, so that there are events whose offsets can be checked
+    first, second = [s.text for s in seed_sentences if s.events][:2]
+    texts = [f"😀 \x07 — “odd”. {first} 中文 Кириллица “quotes” — dash.", f"\u200bZero width\u00a0space. {second}"]
     for doc in ex.extract(texts):
         check_offsets(doc)
 
 
-def test_very_long_inputs_are_windowed_not_truncated(ex):
+def test_very_long_inputs_are_windowed_not_truncated(ex, seed_sentences):
     long_sentence = " ".join(["the army said that rebels ambushed a convoy"] * 250)  # 2,000 words, no full stop
     from inference.features import tokenize_windows
 
@@ -80,10 +83,12 @@ def test_very_long_inputs_are_windowed_not_truncated(ex):
     (doc,) = ex.extract(long_sentence)
     assert len(doc.sentences) == 1
     check_offsets(doc)
-    article = "Rebels ambushed a convoy. " * 4000  # 100,000+ characters
-    (doc,) = ex.extract(article)
-    assert len(doc.sentences) == 4000
+    sentence = next(s.text for s in seed_sentences if s.events)   # one the tiny model finds events in
+    copies = 100_000 // len(sentence) + 1
+    (doc,) = ex.extract(" ".join([sentence] * copies))                # 100,000+ characters
+    assert len(doc.sentences) == copies
     check_offsets(doc)
+    assert doc.events[-1].trigger.start > 99_000   # the last sentences were read too
 
 
 def test_windowing_decides_each_trigger_once(ex):
@@ -105,10 +110,21 @@ def test_thread_safe(ex):
     assert got == expected
 
 
-def test_min_score_filters(ex):
-    text = "Rebels ambushed a convoy near Gao on Monday, the army said."
-    for e in ex.extract(text, min_score=0.9)[0].events:
-        assert e.score >= 0.9 and all(a.score >= 0.9 for a in e.arguments)
+def test_min_score_filters(ex, seed_sentences):
+    text = max((s for s in seed_sentences), key=lambda s: sum(len(e.arguments) for e in s.events)).text
+    everything = ex.extract(text)[0].events
+    scores = sorted([e.score for e in everything] + [a.score for e in everything for a in e.arguments])
+    # a threshold in the widest gap between scores: some items fall below it, some stay, none sits on it
+    low, high = max(zip(scores, scores[1:]), key=lambda pair: pair[1] - pair[0])
+    threshold = (low + high) / 2
+    kept = ex.extract(text, min_score=threshold)[0].events
+
+    def spans(events, keep):
+        return [(e.type, e.trigger, [(a.role, a.start, a.end) for a in e.arguments if keep(a.score)])
+                for e in events if keep(e.score)]
+
+    assert spans(kept, lambda score: True) == spans(everything, lambda score: score >= threshold)
+    assert 0 < sum(1 + len(args) for _, _, args in spans(kept, lambda score: True)) < len(scores)
 
 
 def test_options_are_checked(tiny_model_dir):
@@ -127,12 +143,40 @@ def test_workers_give_the_same_events_in_the_same_order(tiny_model_dir, seed_sen
     texts = [s.text for s in seed_sentences] * 3
     one = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", batch_size=4)
     expected = [d.to_dict() for d in one.extract(texts)]
-    try:
-        parallel = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", batch_size=4, workers=3)
+    assert any(d["events"] for d in expected)
+    with EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", batch_size=4, workers=3) as parallel:
         assert parallel._pool is not None and parallel.workers == 3
         assert [d.to_dict() for d in parallel.extract(texts)] == expected   # 12 batches over 3 threads
-    finally:
-        torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads   # the workers' thread count stayed on the workers
+
+
+def test_threads_are_set_where_the_model_runs_and_put_back(tiny_model_dir):
+    import torch
+
+    before = torch.get_num_threads()
+    wanted = 1 if before != 1 else 2
+    ex = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", num_threads=wanted)
+    assert torch.get_num_threads() == before   # building the extractor changes nothing
+    seen = []
+    encode = ex.model.encode
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return encode(*args, **kwargs)
+
+    ex.model.encode = spy
+    ex.extract(["Troops fell back from Gao.", "Rebels ambushed a convoy."], batch_size=1)
+    assert seen == [wanted, wanted] and torch.get_num_threads() == before
+
+
+def test_close_shuts_the_worker_threads(tiny_model_dir):
+    with EventExtractor.from_pretrained(tiny_model_dir, precision="fp32", workers=2) as ex:
+        pool = ex._pool
+        assert len(ex.extract(["Troops fell back.", "Rebels ambushed a convoy."], batch_size=1)) == 2
+    assert ex._pool is None and pool._shutdown
+    with pytest.raises(RuntimeError):
+        pool.submit(print)
+    assert len(ex.extract("Troops fell back.")) == 1   # after close, batches run on the calling thread
 
 
 def test_bf16_runs_and_mostly_agrees(tiny_model_dir, seed_sentences):

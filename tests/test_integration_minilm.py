@@ -39,14 +39,12 @@ def test_minilm_training_is_deterministic_on_several_threads(tmp_path):
     threads = torch.get_num_threads()
     seed = str(ROOT / "data" / "seed.jsonl")
     weights = []
-    try:
-        for run in ("a", "b"):
-            cfg = load_config(ROOT / "configs" / "default.yaml", [
-                f"data.train=[{seed}]", "data.dev=null", "data.test=null", "optim.max_steps=4",
-                "optim.batch_size=4", "run.precision=fp32", "run.num_threads=2",
-                f"run.output_dir={tmp_path / run}", f"run.checkpoint_dir={tmp_path / (run + '-ckpt')}"])
-            train(cfg)
-            weights.append((tmp_path / run / "model.safetensors").read_bytes())
-    finally:
-        torch.set_num_threads(threads)
+    for run in ("a", "b"):
+        cfg = load_config(ROOT / "configs" / "default.yaml", [
+            f"data.train=[{seed}]", "data.dev=null", "data.test=null", "optim.max_steps=4",
+            "optim.batch_size=4", "run.precision=fp32", "run.num_threads=2",
+            f"run.output_dir={tmp_path / run}", f"run.checkpoint_dir={tmp_path / (run + '-ckpt')}"])
+        train(cfg)
+        weights.append((tmp_path / run / "model.safetensors").read_bytes())
     assert weights[0] == weights[1]
+    assert torch.get_num_threads() == threads   # run.num_threads held for the runs only

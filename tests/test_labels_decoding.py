@@ -1,5 +1,7 @@
 import dataclasses
 
+import pytest
+
 from inference.decoding import decode_arguments, decode_triggers
 from inference.labels import LabelSet, bio_to_spans, spans_to_bio
 
@@ -143,3 +145,61 @@ def test_attached_phrases_join_and_coordinated_participants_stay_apart():
     assert join_attached_phrases(text, words, spans) == [(0, 5, "Place", 0.8), (6, 8, "Place", 0.9)]
     assert join_attached_phrases(text, words, [(0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]) == [
         (0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]
+
+
+def test_batch_decoder_turns_probabilities_into_events_without_a_model(ontology):
+    import numpy as np
+
+    from inference.decoding import BatchDecoder
+    from inference.features import Window
+
+    labels = LabelSet(ontology)
+    text = "Troops fell back from Gao"
+    # [CLS] Troops fell back from G ##ao [SEP] [PAD]: five words, "Gao" in two sub-tokens
+    w = Window(0, [101, 1, 2, 3, 4, 5, 6, 102], heads=[1, 2, 3, 4, 5],
+               word_spans=[(0, 6), (7, 11), (12, 16), (17, 21), (22, 25)], words=[0, 1, 2, 3, 4], owned=(0, 5))
+    empty = Window(1, [101, 102], heads=[], word_spans=[], words=[], owned=(0, 0))
+    trigger_probs = np.zeros((2, 9, len(labels.trigger_labels)))
+    trigger_probs[:, :, labels.trigger_id["O"]] = 1.0
+    trigger_probs[0, 2] = 0.0
+    trigger_probs[0, 2, labels.trigger_id["B-Retreat"]] = 0.9
+    trigger_probs[0, 2, labels.trigger_id["O"]] = 0.1
+    trigger_probs[0, 3] = 0.0
+    trigger_probs[0, 3, labels.trigger_id["I-Retreat"]] = 0.7
+    trigger_probs[0, 3, labels.trigger_id["O"]] = 0.3
+    decoder = BatchDecoder(labels)
+    (found,) = decoder.triggers([w, empty], trigger_probs)
+    assert (found.row, found.trigger.type, found.start, found.end) == (0, "Retreat", 2, 3)
+    assert found.trigger.score == pytest.approx(0.8)
+    assert decoder.triggers([w, empty], trigger_probs, min_score=0.85) == []
+    ev_batch, ev_start, ev_end, ev_type = decoder.argument_inputs([found])
+    assert (ev_batch.tolist(), ev_start.tolist(), ev_end.tolist()) == ([0], [2], [3])
+    assert ev_type.tolist() == [labels.type_id["Retreat"]]
+    role_probs = np.zeros((1, 9, len(labels.role_labels)))
+    role_probs[:, :, labels.role_id["O"]] = 1.0
+    for pos, tag in ((1, "B-Agent"), (5, "B-Origin")):
+        role_probs[0, pos] = 0.0
+        role_probs[0, pos, labels.role_id[tag]] = 1.0
+    events = decoder.events([w, empty], [text], [found], role_probs)
+    assert events[1] == []
+    (event,) = events[0]
+    assert (event.type, event.trigger.text) == ("Retreat", "fell back")
+    assert [(a.role, a.text) for a in event.arguments] == [("Agent", "Troops"), ("Origin", "Gao")]
+
+
+def test_trigger_token_span_covers_every_sub_token_in_training_rows(tiny_model_dir, ontology):
+    """training/dataset.py gives the argument head a gold trigger's tokens by ``Window.token_span``, as the
+    extractor does for a predicted one: all sub-tokens of a multi-token trigger, up to the closing token."""
+    from transformers import AutoTokenizer
+
+    from inference.records import Event, Sentence, Span
+    from training.dataset import encode_windows
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "Insurgents pulled back from Tinzaouaten"
+    for start, end in ((11, 22), (28, 39)):    # "pulled back" (two words), "Tinzaouaten" (last word, sub-tokens)
+        sentence = Sentence("a", text, [Event("Retreat", Span(start, end, text[start:end]))])
+        cols = encode_windows([sentence], tokenizer, LabelSet(ontology), 64, 16)
+        ids = cols["input_ids"][0]
+        first, last = cols["ev_start"][0][0], cols["ev_end"][0][0]
+        assert tokenizer.decode(ids[first:last + 1]) == text[start:end].lower()

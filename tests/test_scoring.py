@@ -112,3 +112,19 @@ def test_score_cli_writes_json(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["tri_c"]["r"] == pytest.approx(1 / 3, abs=1e-4)
     assert set(report) >= {"tri_i", "tri_c", "arg_i", "arg_c", "sentence_types", "per_type", "per_role", "confusion"}
+
+
+def test_error_rows_are_the_unmatched_items_duplicates_included():
+    from sitrep.evaluation import error_rows
+
+    wrong_role = ev("Ambush", 7, 15, ("Target", 0, 6), ("Target", 16, 24))
+    pred = [Sentence("s1", TEXT, [AMBUSH, AMBUSH, wrong_role, RETREAT]), GOLD[1]]
+    rows = error_rows(GOLD, pred)
+    r = score(GOLD, pred)
+    kinds = [(row["kind"], row["level"]) for row in rows]
+    # the duplicated Ambush is a false positive twice over (itself and wrong_role), as Tri-C counts it
+    assert kinds.count(("FP", "trigger")) == r["tri_c"]["n_pred"] - r["tri_c"]["tp"] == 2
+    assert kinds.count(("FN", "trigger")) == r["tri_c"]["n_gold"] - r["tri_c"]["tp"] == 1   # the Statement
+    assert kinds.count(("FP", "argument")) == r["arg_c"]["n_pred"] - r["arg_c"]["tp"] == 4
+    assert kinds.count(("FN", "argument")) == r["arg_c"]["n_gold"] - r["arg_c"]["tp"] == 1   # the Speaker
+    assert {row["role"] for row in rows if row["kind"] == "FN" and row["level"] == "argument"} == {"Speaker"}

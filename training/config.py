@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.encoder import DEFAULT_ENCODER
+from inference.model_config import ArchitectureConfig
 
 __all__ = ["DataFile", "DataConfig", "ModelConfig", "OptimConfig", "DistillConfig", "RunConfig", "TrainConfig",
            "ConfigError",
@@ -43,17 +44,20 @@ class DataConfig:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(ArchitectureConfig):
+    """The ``model:`` section: which encoder, plus the architecture fields (window and head sizes)
+    of ``inference.model.ArchitectureConfig``, with their defaults and checks."""
+
     encoder: str = DEFAULT_ENCODER              # 'pkg:<package>' or a local HF directory: the one line to change
     encoder_layers: int | None = None           # keep only the first N layers of the encoder (faster); None: all
     encoder_config: dict[str, Any] | None = None  # build a randomly initialised encoder from this HF config instead
     tokenizer: str | None = None                # tokenizer directory when encoder_config is used (default: MiniLM's)
-    max_length: int = 256                       # tokens per window; longer sentences are windowed
-    stride: int = 64                            # token overlap between windows
-    head_hidden: int = 256                      # argument head MLP width
-    type_dim: int = 64                          # event-type embedding size
-    dropout: float = 0.1
     quantization_aware: bool = False            # train the encoder under int8 rounding (training/quantization.py)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.encoder_layers is not None and self.encoder_layers < 1:
+            raise ConfigError(f"model.encoder_layers must be >= 1 or null (all layers), got {self.encoder_layers}")
 
 
 @dataclass
@@ -102,11 +106,14 @@ class RunConfig:
     num_threads: int | None = None              # torch CPU threads (default: torch's choice)
     int8_tolerance: float = 0.005               # 'auto' runs the model in int8 on CPUs without bf16 when int8 loses
                                                 # at most this much dev F1 (mean of Tri-C and Arg-C); -1: never
-    log_every_steps: int = 10
+    log_every_steps: int = 50                   # where stderr is no terminal (a log, CI): a progress line every N
+                                                # optimizer steps, besides one per epoch (0: per epoch only)
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"run.precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.log_every_steps < 0:
+            raise ConfigError(f"run.log_every_steps must be >= 0 (0: a line per epoch only), got {self.log_every_steps}")
 
     @property
     def checkpoints(self) -> Path:

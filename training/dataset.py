@@ -1,13 +1,12 @@
 """Training examples: sentences -> encoder windows with trigger and role labels.
 
-Tokenizing runs through ``datasets.Dataset.map`` (batched, fast tokenizer);
-labels sit on each word's first sub-token, -100 elsewhere (ignored by the loss).
+Tokenizing runs in batches through the fast tokenizer; labels sit on each
+word's first sub-token, -100 elsewhere (ignored by the loss).
 Each gold event of a window becomes one argument-head example: its trigger's
 token span, its type and the role tags of every word in the window.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -45,9 +44,9 @@ def encode_windows(sentences: list[Sentence], tokenizer, labels: LabelSet, max_l
             words = _trigger_words(w, e)
             if words is None:
                 continue
-            first, last = words
-            ev_start.append(w.heads[first])
-            ev_end.append(w.heads[last] - 1 if last < len(w.heads) else len(w) - 2)
+            start, end = w.token_span(*words)
+            ev_start.append(start)
+            ev_end.append(end)
             ev_type.append(labels.type_id[e.type])
             tags = spans_to_bio(w.word_spans, [(a.start, a.end, a.role) for a in e.arguments])
             row = [IGNORE] * len(w)
@@ -61,26 +60,20 @@ def encode_windows(sentences: list[Sentence], tokenizer, labels: LabelSet, max_l
     return cols
 
 
-def build_dataset(files: list[list[Sentence]], tokenizer, labels: LabelSet, max_length: int, stride: int):
-    """A ``datasets.Dataset`` of windows from several files; column ``source`` is the file index."""
-    from datasets import Dataset
+def build_dataset(files: list[list[Sentence]], tokenizer, labels: LabelSet, max_length: int, stride: int
+                  ) -> list[dict[str, Any]]:
+    """Training rows (one per window) of several files, in file order; key ``source`` is the file index.
 
-    texts, events, sources = [], [], []
-    for k, sents in enumerate(files):
-        for s in sents:
-            texts.append(s.text)
-            events.append(json.dumps([e.to_dict() for e in s.events], ensure_ascii=False))
-            sources.append(k)
-    raw = Dataset.from_dict({"text": texts, "events": events, "source": sources})
-
-    def tokenize(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        sents = [Sentence.from_dict({"id": str(i), "text": t, "events": json.loads(ev)})
-                 for i, (t, ev) in enumerate(zip(batch["text"], batch["events"]))]
-        cols = encode_windows(sents, tokenizer, labels, max_length, stride)
-        cols["source"] = [batch["source"][i] for i in cols.pop("sentence")]
-        return cols
-
-    return raw.map(tokenize, batched=True, batch_size=256, remove_columns=["text", "events", "source"])
+    A plain list: the corpus is a few thousand sentences, tokenized in seconds
+    and held in memory, so a ``datasets.Dataset`` (Arrow tables, on-disk cache)
+    would add a dependency and a JSON round trip of the events for nothing.
+    """
+    rows: list[dict[str, Any]] = []
+    for k, sentences in enumerate(files):
+        cols = encode_windows(sentences, tokenizer, labels, max_length, stride)
+        del cols["sentence"]
+        rows += [dict(zip(cols, values), source=k) for values in zip(*cols.values())]
+    return rows
 
 
 def epoch_indices(sources: list[int], weights: list[float], seed: int, epoch: int) -> list[int]:

@@ -31,6 +31,7 @@ from inference.scoring import score
 from training.config import TrainConfig
 from training.dataset import EpochSampler, build_dataset, collate
 from training.distill import Distiller
+from training.progress import EpochProgress
 from training.quantization import make_quantization_aware
 
 __all__ = ["train", "TrainResult", "dev_score"]
@@ -93,8 +94,7 @@ def _new_model(cfg: TrainConfig, ontology: Ontology):
     from transformers import AutoTokenizer
 
     m = cfg.model
-    heads = dict(max_length=m.max_length, stride=m.stride, head_hidden=m.head_hidden, type_dim=m.type_dim,
-                 dropout=m.dropout)
+    heads = m.architecture()
     if m.encoder_config is None:
         return EventModel.from_encoder(m.encoder, ontology, encoder_layers=m.encoder_layers, **heads)
     from inference.encoder import resolve_encoder
@@ -117,26 +117,29 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainResult:
 
     With ``run.deterministic`` (the default) torch's deterministic kernels are used for the
     run: with several CPU threads, some backward passes otherwise add up in a different order
-    each run, and two runs of the same config end a point of F1 apart.
+    each run, and two runs of the same config end a point of F1 apart. Both that and
+    ``run.num_threads`` hold for the run only: torch's settings are put back after it.
     """
     before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(cfg.run.deterministic, warn_only=True)
+    if cfg.run.num_threads:
+        # process-wide on purpose: the data loader, the backward pass and the evaluations all run in this thread
+        torch.set_num_threads(cfg.run.num_threads)
     try:
         return _train(cfg, resume)
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.set_num_threads(threads)
 
 
 def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
     import yaml
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, set_seed
-    from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     t0 = time.time()
-    if cfg.run.num_threads:
-        torch.set_num_threads(cfg.run.num_threads)
     device_kind = "cuda" if torch.cuda.is_available() else "cpu"
     precision = resolve_precision(cfg.run.precision, device_kind)
     # a batch without gold events leaves the argument head unused on that process: DDP must allow it
@@ -151,11 +154,12 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         make_quantization_aware(model.encoder)  # dev scores during training are then those of int8 inference
     train_files = [load_sentences(f.path, ontology) for f in cfg.data.train]
     dev = load_sentences(cfg.data.dev, ontology) if cfg.data.dev else None
-    with accelerator.main_process_first():
-        ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
-    sources = ds["source"]
+    # every process tokenizes for itself: seconds, and nothing is cached on disk for others to wait for
+    ds = build_dataset(train_files, tokenizer, model.labels, model.config.max_length, model.config.stride)
+    sources = [row["source"] for row in ds]
     weights = [f.weight for f in cfg.data.train]
-    sampler = EpochSampler(sources, weights, cfg.run.seed, [len(x) for x in ds["input_ids"]], cfg.optim.batch_size)
+    sampler = EpochSampler(sources, weights, cfg.run.seed, [len(row["input_ids"]) for row in ds],
+                           cfg.optim.batch_size)
     rows_per_epoch = len(sampler)
     steps_per_epoch = math.ceil(rows_per_epoch / (cfg.optim.batch_size * accelerator.num_processes
                                                   * cfg.optim.grad_accum))
@@ -220,10 +224,9 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
             break
         sampler.set_epoch(epoch)
         loader.set_epoch(epoch)
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.optim.epochs}", disable=not accelerator.is_main_process,
-                   unit="batch", dynamic_ncols=True)
-        seen, t_epoch = 0, time.time()
-        for batch in bar:
+        progress = EpochProgress(loader, epoch, cfg.optim.epochs, accelerator.is_main_process,
+                                 cfg.run.log_every_steps)
+        for batch in progress:
             with accelerator.accumulate(model):
                 out = model(**batch, role_loss_weight=cfg.optim.role_loss_weight)
                 loss = distiller.loss(out, batch, cfg.optim.role_loss_weight) if distiller else out["loss"]
@@ -233,16 +236,17 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-            seen += batch["input_ids"].shape[0]
+            progress.batch(batch["input_ids"].shape[0])
             if accelerator.sync_gradients:
                 state["step"] += 1
-                bar.set_postfix(loss=f"{loss.item():.3f}", trig=f"{out['trigger_loss'].item():.3f}",
-                                role=f"{out['role_loss'].item():.3f}", sent_s=f"{seen / (time.time() - t_epoch):.1f}")
+                progress.step(state["step"], loss=loss.item(), trig=out["trigger_loss"].item(),
+                              role=out["role_loss"].item())
                 every = cfg.run.eval_every_steps
                 if every and state["step"] % every == 0:
                     stop = evaluate_and_keep(f"step {state['step']}")
                 if stop or (cfg.optim.max_steps and state["step"] >= cfg.optim.max_steps):
                     break
+        progress.close()
         if not stop:
             stop = evaluate_and_keep(f"epoch {epoch + 1}")
         state["epoch"] = epoch + 1

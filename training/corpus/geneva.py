@@ -68,7 +68,7 @@ def detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """Readable text from PTB tokens, with each token's character span in it.
 
     >>> detokenize(["the", "Army", "'", "s", "``", "new", "''", "plan", "."])[0]
-    'the Army\\'s “new” plan.'
+    "the Army's “new” plan."
     """
     text = ""
     spans = []

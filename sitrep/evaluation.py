@@ -10,44 +10,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.baselines import LexiconBaseline, TfidfBaseline
-from benchmarks.report import format_report
+from sitrep.baselines import LexiconBaseline, TfidfBaseline
+from sitrep.report import format_report
 from inference.atomic import write_json
 from inference.records import Sentence, load_sentences, write_jsonl
-from inference.scoring import score, sentence_type_scores
+from inference.scoring import align, match, score, sentence_type_rows, sentence_type_scores
 
 __all__ = ["run_evaluation", "error_rows", "plot_confusion", "baseline_scores"]
 
 
-def _trigger_keys(s: Sentence) -> dict[tuple, Any]:
-    return {(e.trigger.start, e.trigger.end, e.type): e for e in s.events}
-
-
-def _argument_keys(s: Sentence) -> dict[tuple, Any]:
-    return {(e.type, e.trigger.start, e.trigger.end, a.start, a.end, a.role): (e, a)
-            for e in s.events for a in e.arguments}
-
-
 def error_rows(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> list[dict[str, Any]]:
-    """False positives and negatives of triggers (Tri-C) and arguments (Arg-C), one row each."""
+    """False negatives and positives of triggers (Tri-C) and arguments (Arg-C), one row each.
+
+    They are the unmatched items of the scorer's own matching, so their number
+    is exactly what the report's Tri-C and Arg-C counts leave unmatched.
+    """
     rows = []
-    by_id = {p.id: p for p in pred}
-    for g in gold:
-        p = by_id.get(g.id, Sentence(g.id, g.text, []))
-        gt, pt = _trigger_keys(g), _trigger_keys(p)
-        for kind, mine, other in (("FN", gt, pt), ("FP", pt, gt)):
-            for key, e in mine.items():
-                if key not in other:
-                    rows.append({"kind": kind, "level": "trigger", "id": g.id, "type": e.type,
-                                 "trigger": e.trigger.text, "start": e.trigger.start, "end": e.trigger.end,
-                                 "text": g.text})
-        ga, pa = _argument_keys(g), _argument_keys(p)
-        for kind, mine, other in (("FN", ga, pa), ("FP", pa, ga)):
-            for key, (e, a) in mine.items():
-                if key not in other:
-                    rows.append({"kind": kind, "level": "argument", "id": g.id, "type": e.type,
-                                 "trigger": e.trigger.text, "role": a.role, "argument": a.text, "start": a.start,
-                                 "end": a.end, "text": g.text})
+    for g, p in align(gold, pred)[0]:
+        tri, arg = match(g, p, "tri_c"), match(g, p, "arg_c")
+        for kind, events in (("FN", tri.missed), ("FP", tri.spurious)):
+            rows += [{"kind": kind, "level": "trigger", "id": g.id, "type": e.type, "trigger": e.trigger.text,
+                      "start": e.trigger.start, "end": e.trigger.end, "text": g.text} for e in events]
+        for kind, pairs in (("FN", arg.missed), ("FP", arg.spurious)):
+            rows += [{"kind": kind, "level": "argument", "id": g.id, "type": e.type, "trigger": e.trigger.text,
+                      "role": a.role, "argument": a.text, "start": a.start, "end": a.end, "text": g.text}
+                     for e, a in pairs]
     return rows
 
 
@@ -82,10 +69,10 @@ def baseline_scores(train: Sequence[Sentence], gold: Sequence[Sentence], types: 
                     roles: Sequence[str]) -> dict[str, Any]:
     """Scores of the lexicon baseline (triggers) and the TF-IDF baseline (sentence types)."""
     lex = score(gold, LexiconBaseline().fit(train).predict(gold), types, roles)
-    y_true = [[int(any(e.type == t for e in g.events)) for t in types] for g in gold]
     tfidf = TfidfBaseline(types).fit(train)
     return {"lexicon": {k: lex[k] for k in ("tri_i", "tri_c", "sentence_types", "per_type")},
-            "tfidf_logreg": {"sentence_types": sentence_type_scores(y_true, tfidf.predict_types(gold), types)}}
+            "tfidf_logreg": {"sentence_types": sentence_type_scores(sentence_type_rows(gold, types),
+                                                                    tfidf.predict_types(gold), types)}}
 
 
 def run_evaluation(extractor, data: Path, json_out: Path | None = None, plot: Path | None = None,

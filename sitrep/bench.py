@@ -167,12 +167,10 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     cores = os.cpu_count() or 1
     if cores > 1:
         # the default precision again, with one batch per core at once (sitrep extract --workers N)
-        threads = torch.get_num_threads()
-        ex = EventExtractor.from_pretrained(model_dir, workers=cores)
-        name = f"{ex.precision}, {cores} workers"
-        result["sitrep"][name] = _time_extractor(ex, texts, n_tokens, quick)
-        result["sitrep"][name]["same_events_as_fp32"] = _same_share(reference, ex, base)
-        torch.set_num_threads(threads)
+        with EventExtractor.from_pretrained(model_dir, workers=cores) as ex:
+            name = f"{ex.precision}, {cores} workers"
+            result["sitrep"][name] = _time_extractor(ex, texts, n_tokens, quick)
+            result["sitrep"][name]["same_events_as_fp32"] = _same_share(reference, ex, base)
     result["onnx"] = _time_onnx(model_dir, texts, gold, n_tokens, reference, quick)
     if with_pipeline:
         result["hf_pipeline"] = _time_pipeline(model_dir, texts, len(fp32.labels.trigger_labels))

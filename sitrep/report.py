@@ -1,4 +1,4 @@
-"""Readable tables of a scoring report (the dict ``inference.scoring.score`` returns), as the CLI prints them."""
+"""Readable tables of a scoring report (the JSON of ``inference.scoring.score``)."""
 from __future__ import annotations
 
 from typing import Any

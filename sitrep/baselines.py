@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from typing import Sequence
 
 from inference.records import Event, Sentence, Span
+from inference.scoring import sentence_type_rows
 
 __all__ = ["LexiconBaseline", "TfidfBaseline"]
 
@@ -58,7 +59,7 @@ class TfidfBaseline:
 
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
         x = self.vectorizer.fit_transform([s.text for s in sentences])
-        y = [[int(any(e.type == t for e in s.events)) for t in self.types] for s in sentences]
+        y = sentence_type_rows(sentences, self.types)
         self.model = OneVsRestClassifier(LogisticRegression(max_iter=2000, C=10.0)).fit(x, y)
         return self
 
