@@ -17,7 +17,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from inference.records import load_sentences
 
@@ -30,10 +30,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(model: str, timeout_s: float = 60.0) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``sitrep serve`` in a subprocess on a free loopback port, healthy; stopped on exit."""
+def running_server(model: str, args: Sequence[str] = (), timeout_s: float = 60.0
+                   ) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``sitrep serve`` (with more ``args``) in a subprocess on a free loopback port, healthy; stopped on exit."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--host", "127.0.0.1",
+                             "--port", str(port), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -57,7 +59,8 @@ def post_json(url: str, body: dict) -> dict:
     return json.loads(urllib.request.urlopen(req, timeout=120).read())
 
 
-def _peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of process ``pid`` so far (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -67,14 +70,14 @@ def _peak_rss_mb(pid: int) -> float:
 def measure(model: str, data: Path, max_requests: int = 50) -> dict:
     texts = [s.text for s in load_sentences(data)]
     with running_server(model) as (proc, base):
-        idle = _peak_rss_mb(proc.pid)
+        idle = peak_rss_mb(proc.pid)
         sent, t0 = 0, time.perf_counter()
         for k in range(0, min(len(texts), 32 * max_requests), 32):
             post_json(base + "/extract", {"texts": texts[k:k + 32]})
             sent += len(texts[k:k + 32])
         elapsed = time.perf_counter() - t0
         return {"model": model, "sentences": sent, "requests": -(-sent // 32), "sentences_per_s": round(sent / elapsed, 1),
-                "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(_peak_rss_mb(proc.pid), 1)}
+                "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(peak_rss_mb(proc.pid), 1)}
 
 
 def main() -> None:
