@@ -17,7 +17,8 @@ from inference.records import load_sentences
 from sitrep.local_server import post_json, running_server
 
 
-def _peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of process ``pid`` so far (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -27,14 +28,14 @@ def _peak_rss_mb(pid: int) -> float:
 def measure(model: str, data: Path, max_requests: int = 50) -> dict:
     texts = [s.text for s in load_sentences(data)]
     with running_server(model) as (proc, base):
-        idle = _peak_rss_mb(proc.pid)
+        idle = peak_rss_mb(proc.pid)
         sent, t0 = 0, time.perf_counter()
         for k in range(0, min(len(texts), 32 * max_requests), 32):
             post_json(base + "/extract", {"texts": texts[k:k + 32]})
             sent += len(texts[k:k + 32])
         elapsed = time.perf_counter() - t0
         return {"model": model, "sentences": sent, "requests": -(-sent // 32), "sentences_per_s": round(sent / elapsed, 1),
-                "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(_peak_rss_mb(proc.pid), 1)}
+                "rss_after_start_mb": round(idle, 1), "peak_rss_mb": round(peak_rss_mb(proc.pid), 1)}
 
 
 def main() -> None:

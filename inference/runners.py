@@ -12,7 +12,6 @@ CPU threads; the extractor only schedules batches and decodes.
 from __future__ import annotations
 
 import os
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,12 +22,12 @@ __all__ = ["TorchRunner", "OnnxRunner", "ONNX_FILES", "BACKENDS", "torch_runner"
 
 BACKENDS = ("auto", "torch", "onnx")
 
-# file names of the exported graphs, fp32 and dynamically quantized int8
+# file names of the exported graphs, fp32 and dynamically quantized int8 (ONNX Runtime's per-tensor scheme)
 ONNX_FILES = {"fp32": ("triggers.onnx", "arguments.onnx"), "int8": ("triggers.int8.onnx", "arguments.int8.onnx")}
 
 
 class TorchRunner:
-    """The model in torch, on a device and in a precision (fp32, bf16 autocast, or int8 dynamic quantization).
+    """The model in torch, on a device and in a precision (fp32, bf16 autocast, or int8 with per-row scales).
 
     ``num_threads`` is set around each call, on the calling thread, and put back
     after it: torch's CPU thread count is per thread under OpenMP (the Linux
@@ -44,20 +43,19 @@ class TorchRunner:
 
         self.device, self.precision, self.num_threads = device, precision, num_threads
         if precision == "int8":
-            model = copy.deepcopy(model)  # quantization replaces the encoder: the caller's model stays as it was
+            model = copy.deepcopy(model)  # quantization replaces encoder layers: the caller's model stays as it was
         # weights stay fp32 in every precision: bf16 runs the encoder under autocast (matrix products in
         # bf16, normalisation and softmax in fp32), which keeps the events of fp32 on more sentences
         # than casting the whole model to bf16 (dev: 99.5% against 98.9%)
         self.model = model.to(device=device, dtype=torch.float32).eval()
         if precision == "int8":
-            with warnings.catch_warnings():  # torch announces a future move of this API to torchao; it works here
-                warnings.simplefilter("ignore")
-                # The encoder holds nearly all the compute; the heads stay fp32 (the argument head reads
-                # slices of its weight, which a quantized module does not expose). Per-channel weight
-                # scales: per-tensor ones cost 2 points of dev Tri-C and 4 of Arg-C on a 4-layer model.
-                qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-                self.model.encoder = torch.ao.quantization.quantize_dynamic(
-                    self.model.encoder, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
+            # The encoder holds nearly all the compute; the heads stay fp32 (the argument head reads
+            # slices of its weight). Per-channel weight scales: per-tensor ones cost 2 points of dev
+            # Tri-C and 4 of Arg-C on a 4-layer model. Per-row activation scales: a sentence's events
+            # do not depend on the sentences that share its batch (inference/quantized.py).
+            from inference.quantized import quantize_linear_layers
+
+            quantize_linear_layers(self.model.encoder)
 
     def triggers(self, ids: np.ndarray, mask: np.ndarray) -> tuple[Any, np.ndarray]:
         import torch

@@ -41,7 +41,7 @@ def resolve_precision(precision: str, device: str, cpu_precision: str = "fp32") 
     """``auto`` -> ``bf16`` where the device computes it natively, else the model's ``cpu_precision``
     on a CPU, else ``fp32``.
 
-    ``int8`` (dynamic quantization of the encoder's linear layers, CPU only) is
+    ``int8`` (the encoder's linear layers in int8, per-row activation scales, CPU only) is
     chosen automatically only for a model whose training run measured that int8
     keeps its dev accuracy (``cpu_precision`` in its config); for other models
     it is faster but less accurate, so only asked for explicitly.
@@ -51,7 +51,7 @@ def resolve_precision(precision: str, device: str, cpu_precision: str = "fp32") 
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision == "int8" and not device.startswith("cpu"):
-        raise ValueError("precision 'int8' (dynamic quantization) runs on the CPU only; use bf16 or fp32 on a GPU")
+        raise ValueError("precision 'int8' runs on the CPU only; use bf16 or fp32 on a GPU")
     if precision != "auto":
         return precision
     if device.startswith("cuda"):

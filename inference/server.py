@@ -1,24 +1,58 @@
 """HTTP service: FastAPI app over one shared ``EventExtractor``.
 
 ``POST /extract`` takes ``{"text": "..."}`` or ``{"texts": [...]}`` and returns
-the same JSON as ``ExtractedDocument.to_dict()``. Extraction runs in a thread
-pool (the extractor is thread-safe), so the event loop keeps answering
-``/health`` while a large request is processed. Request limits are settings;
-a request over them gets 413 with a message naming the limit.
+the same JSON as ``ExtractedDocument.to_dict()``. One worker thread runs the
+model (``inference/batching.py``): the texts of requests that arrive together
+share encoder batches, and memory stays bounded however many clients there
+are; the event loop keeps answering ``/health`` meanwhile.
+
+Errors say what to send instead: a body that is not UTF-8 JSON gets 400, a
+Content-Type other than JSON 415, a request over a limit 413, a request with
+unknown keys, wrong types or text that is not valid Unicode (a lone
+surrogate) 422 naming the key or the text and position, a full queue 503.
 """
+import asyncio
+import json
 import os
+import re
+import typing
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = ["ServerSettings", "create_app", "app_from_env", "ExtractRequest", "ExtractResponse"]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class ExtractRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     text: str | None = Field(None, description="one text (a sentence or a whole article)")
     texts: list[str] | None = Field(None, description="several texts")
     min_score: float | None = Field(None, ge=0.0, le=1.0, description="drop events and arguments below this")
+
+    @model_validator(mode="before")
+    @classmethod
+    def known_keys_and_unicode(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError('the body must be a JSON object: {"text": "..."} or {"texts": ["...", ...]}')
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(map(repr, unknown))}: a request has 'text' or 'texts', "
+                             f"and optionally 'min_score'")
+        texts = data.get("texts")
+        named = [("text", data.get("text"))] + (
+            [(f"texts[{i}]", t) for i, t in enumerate(texts)] if isinstance(texts, list) else [])
+        for where, text in named:
+            bad = _SURROGATE.search(text) if isinstance(text, str) else None
+            if bad:
+                # a JSON \ud800-\udfff escape without its other half: no character, and no UTF-8 for it
+                raise ValueError(f"{where} has a lone surrogate U+{ord(bad.group()):04X} at position {bad.start()}: "
+                                 f"send valid Unicode (a \\uD800-\\uDFFF escape needs its pair)")
+        return data
 
     @model_validator(mode="after")
     def one_of(self):
@@ -65,25 +99,44 @@ class ExtractResponse(BaseModel):
 
 
 @dataclass
-
-
 class ServerSettings:
     """Settings of the HTTP service (also read from ``SITREP_*`` environment variables)."""
 
     model_dir: str = "models/default"
     max_texts: int = 256                 # texts per request
     max_chars: int = 200_000             # characters per request, all texts together
-    batch_size: int = 32
+    batch_size: int = 32                 # windows per encoder batch
     precision: str = "auto"
     num_threads: int | None = None
+    batch_wait_ms: float = 5.0           # an idle worker waits this long for more requests to batch together
+    round_chars: int = 32_000            # characters of queued texts extracted together, sorted by length into
+                                         # batches: more pads less, fewer answer sooner; a larger request is
+                                         # spread over several rounds
+    max_queued_chars: int = 4_000_000    # characters waiting for the worker; a request beyond gets 503
+
+    def __post_init__(self) -> None:
+        for name in ("max_texts", "max_chars", "batch_size", "round_chars", "max_queued_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.batch_wait_ms < 0:
+            raise ValueError(f"batch_wait_ms must be >= 0, got {self.batch_wait_ms}")
+        if self.max_queued_chars < self.max_chars:
+            raise ValueError(f"max_queued_chars ({self.max_queued_chars}) must be at least max_chars "
+                             f"({self.max_chars}), or a request within the limits could never be queued")
 
     @classmethod
     def from_env(cls) -> "ServerSettings":
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"SITREP_{f.name.upper()}")
-            if raw is not None:
-                kwargs[f.name] = raw if f.type in ("str", str) else int(raw)
+            name = f"SITREP_{f.name.upper()}"
+            raw = os.environ.get(name)
+            if raw is None:
+                continue
+            kind = next(t for t in typing.get_args(f.type) or (f.type,) if t is not type(None))
+            try:
+                kwargs[f.name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r}: expected {kind.__name__}") from None
         return cls(**kwargs)
 
     def to_env(self) -> dict[str, str]:
@@ -91,14 +144,55 @@ class ServerSettings:
                 if getattr(self, f.name) is not None}
 
 
+def _media_type_is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def _read_request(request) -> ExtractRequest:
+    """The body as an ``ExtractRequest``, or the HTTP error that says what to send instead."""
+    from fastapi import HTTPException
+    from fastapi.exceptions import RequestValidationError
+
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _media_type_is_json(content_type):
+        raise HTTPException(415, f"Content-Type is {content_type!r}: send application/json, "
+                                 f'a JSON object such as {{"texts": ["..."]}}')
+    body = await request.body()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start}): "
+                                 f"send JSON encoded in UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise HTTPException(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
+            from None
+    try:
+        return ExtractRequest.model_validate(data)
+    except ValidationError as exc:
+        # without the offending input: it may be the whole body, and text that is not Unicode has no JSON
+        raise RequestValidationError([e | {"loc": ("body", *e["loc"])}
+                                      for e in exc.errors(include_url=False, include_context=False,
+                                                          include_input=False)]) from None
+
+
 def create_app(extractor, settings: ServerSettings):
     """The FastAPI application serving ``extractor`` under ``settings``."""
-    from fastapi import FastAPI, HTTPException
-    from fastapi.concurrency import run_in_threadpool
+    from fastapi import FastAPI, HTTPException, Request
 
     from inference import __version__
+    from inference.batching import Batcher, QueueFull
 
-    app = FastAPI(title="sitrep", version=__version__,
+    batcher = Batcher(lambda texts, min_score: extractor.extract(texts, None, min_score),
+                      round_chars=settings.round_chars, wait_s=settings.batch_wait_ms / 1000,
+                      max_queued_chars=settings.max_queued_chars)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        batcher.close()
+
+    app = FastAPI(title="sitrep", version=__version__, lifespan=lifespan,
                   description="Event extraction from conflict news: Ambush, Retreat, Coup, Statement.")
 
     @app.get("/health")
@@ -111,17 +205,27 @@ def create_app(extractor, settings: ServerSettings):
                 "encoder": extractor.metadata.get("encoder"), "model_dir": extractor.metadata.get("model_dir"),
                 "model_version": extractor.metadata.get("sitrep_version"),
                 "training_metrics": extractor.metadata.get("metrics"), "precision": extractor.precision,
-                "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars}}
+                "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
+                "batching": {"batch_size": extractor.batch_size, "batch_wait_ms": settings.batch_wait_ms,
+                             "round_chars": settings.round_chars, "max_queued_chars": settings.max_queued_chars}}
 
-    @app.post("/extract", response_model=ExtractResponse)
-    async def extract(req: ExtractRequest) -> dict[str, Any]:
+    # the body is read by hand (_read_request) for errors that say what to send; the schema is declared here
+    request_body = {"required": True, "content": {"application/json": {"schema": ExtractRequest.model_json_schema()}}}
+
+    @app.post("/extract", response_model=ExtractResponse, openapi_extra={"requestBody": request_body})
+    async def extract(request: Request) -> dict[str, Any]:
+        req = await _read_request(request)
         texts = [req.text] if req.text is not None else req.texts
         if len(texts) > settings.max_texts:
             raise HTTPException(413, f"{len(texts)} texts in one request; the limit is {settings.max_texts}")
         chars = sum(len(t) for t in texts)
         if chars > settings.max_chars:
             raise HTTPException(413, f"{chars} characters in one request; the limit is {settings.max_chars}")
-        docs = await run_in_threadpool(extractor.extract, texts, None, req.min_score)
+        min_score = extractor.min_score if req.min_score is None else req.min_score
+        try:
+            docs = await asyncio.wrap_future(batcher.submit(texts, min_score))
+        except QueueFull as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
         return {"documents": [d.to_dict() for d in docs]}
 
     return app

@@ -2,7 +2,7 @@
 
 On the same sentences: throughput (sentences/s, tokens/s) at batch sizes 1, 8,
 32, 128; single-sentence latency percentiles; peak memory (RSS); all for fp32
-where the hardware has it, bf16, and int8 (dynamic quantization), then ONNX
+where the hardware has it, bf16, and int8 (per-row activation scales), then ONNX
 Runtime fp32 and int8 (``sitrep export onnx``); the share of sentences whose
 events are identical to torch fp32's; and, as the reference a user would otherwise pick,
 ``transformers.pipeline("token-classification")`` on the same encoder with the

@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
 
 __all__ = ["free_port", "running_server", "post_json"]
 
@@ -21,10 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(model: str, timeout_s: float = 60.0) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``sitrep serve`` in a subprocess on a free loopback port, healthy; stopped on exit."""
+def running_server(model: str, args: Sequence[str] = (), timeout_s: float = 60.0
+                   ) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``sitrep serve`` (with more ``args``) in a subprocess on a free loopback port, healthy; stopped on exit."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "sitrep", "serve", "--model", model, "--host", "127.0.0.1",
+                             "--port", str(port), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -48,3 +48,16 @@ def test_learning_curve_subsets_whole_documents(seed_sentences):
     sub = subset_by_document(sents, 0.3)
     assert len(sub) == 9 and len({s.doc_id for s in sub}) == 3
     assert subset_by_document(sents, 0.3) == sub  # seeded
+
+
+def test_load_benchmark_reports_throughput_latency_errors_changes_memory(tiny_model_dir):
+    from benchmarks.load import format_load, measure
+
+    r = measure(str(tiny_model_dir), ROOT / "data" / "seed.jsonl", precision="int8", clients=6, requests=18,
+                duration_s=60, distinct=5)
+    load = r["load"]
+    assert r["precision"] == "int8" and load["requests"] == 18 and load["sentences_per_s"] > 0
+    assert load["errors"] == 0 and load["changed_answers"] == 0, load["error_samples"]
+    assert load["latency_ms"]["p50"] <= load["latency_ms"]["p99"]
+    assert r["peak_rss_mb"] >= r["rss_after_start_mb"] > 0 and r["offline_b32_sentences_per_s"] > 0
+    assert "changed answers 0" in format_load(r)

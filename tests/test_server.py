@@ -1,11 +1,15 @@
 """The HTTP service: every endpoint and error with TestClient, then one real server on loopback."""
 import json
+import threading
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
 from inference import EventExtractor
+from inference.extractor import ExtractedDocument
 from inference.server import ServerSettings, create_app
 
 
@@ -13,7 +17,8 @@ from inference.server import ServerSettings, create_app
 def client(tiny_model_dir):
     ex = EventExtractor.from_pretrained(tiny_model_dir, precision="fp32")
     app = create_app(ex, ServerSettings(model_dir=str(tiny_model_dir), max_texts=3, max_chars=500))
-    return TestClient(app), ex
+    with TestClient(app) as c:   # runs the app's lifespan: the batching worker stops at the end
+        yield c, ex
 
 
 def test_health_and_metadata(client):
@@ -48,9 +53,76 @@ def test_limits_and_bad_requests(client, body, status, message):
     assert r.status_code == status and message in json.dumps(r.json())
 
 
+@pytest.mark.parametrize("body, headers, status, message", [
+    ('{"texts": ["ok", "Gao \\ud800 fell."]}', {}, 422, "texts[1] has a lone surrogate U+D800 at position 4"),
+    ('{"text": "a \\udc00"}', {}, 422, "text has a lone surrogate U+DC00 at position 2"),
+    ('{"texts": ["\\ud83d\\ude00 ok"]}', {}, 200, "documents"),          # a surrogate pair is one character
+    ("text=Rebels+fled", {"Content-Type": "application/x-www-form-urlencoded"}, 415, "send application/json"),
+    ('{"text": "a"}', {"Content-Type": "text/plain"}, 415, "send application/json"),
+    ('{"text": "a"}', {"Content-Type": "application/json; charset=utf-8"}, 200, "documents"),
+    ('{"text": "a", "textz": ["b"], "min_scor": 1}', {}, 422, "unknown key(s) 'min_scor', 'textz'"),
+    ('["a"]', {}, 422, "must be a JSON object"),
+    (b'{"text": "caf\xe9"}', {}, 400, "not valid UTF-8 (byte 0xe9 at offset 13)"),
+    ('{"text": "a",}', {}, 400, "not valid JSON"),
+])
+def test_error_answers_say_what_to_send(client, body, headers, status, message):
+    c, _ = client
+    r = c.post("/extract", content=body, headers={"Content-Type": "application/json"} | headers)
+    assert r.status_code == status and message in r.text, r.text
+
+
+class BlockedExtractor:
+    """Answers nothing until released: requests pile up in the queue."""
+
+    min_score = 0.0
+
+    def __init__(self):
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def extract(self, texts, batch_size, min_score):
+        self.entered.set()
+        self.release.wait(30)
+        return [ExtractedDocument(t, []) for t in texts]
+
+
+def test_a_full_queue_answers_503_with_retry_after():
+    ex = BlockedExtractor()
+    with TestClient(create_app(ex, ServerSettings(max_chars=10, max_queued_chars=10, batch_wait_ms=0))) as c:
+        with ThreadPoolExecutor(2) as pool:
+            running = pool.submit(c.post, "/extract", json={"text": "a" * 10})   # the worker takes it
+            assert ex.entered.wait(10)
+            queued = pool.submit(c.post, "/extract", json={"text": "b" * 10})    # fills the queue
+            time.sleep(0.5)
+            r = c.post("/extract", json={"text": "c"})
+            assert r.status_code == 503 and "retry" in r.json()["detail"] and r.headers["retry-after"] == "1"
+            ex.release.set()
+            assert [f.result().json()["documents"][0]["text"] for f in (running, queued)] == ["a" * 10, "b" * 10]
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match=r"max_queued_chars \(10\) must be at least max_chars"):
+        ServerSettings(max_chars=500, max_queued_chars=10)
+    with pytest.raises(ValueError, match="round_chars must be >= 1"):
+        ServerSettings(round_chars=0)
+
+
+def test_settings_from_env(monkeypatch):
+    monkeypatch.setenv("SITREP_BATCH_WAIT_MS", "2.5")
+    monkeypatch.setenv("SITREP_NUM_THREADS", "2")
+    settings = ServerSettings.from_env()
+    assert settings.batch_wait_ms == 2.5 and settings.num_threads == 2
+    assert ServerSettings.from_env().to_env()["SITREP_BATCH_WAIT_MS"] == "2.5"
+    monkeypatch.setenv("SITREP_ROUND_CHARS", "lots")
+    with pytest.raises(ValueError, match="SITREP_ROUND_CHARS='lots': expected int"):
+        ServerSettings.from_env()
+
+
 def test_openapi_docs(client):
     c, _ = client
-    assert c.get("/docs").status_code == 200 and "/extract" in c.get("/openapi.json").json()["paths"]
+    assert c.get("/docs").status_code == 200
+    extract = c.get("/openapi.json").json()["paths"]["/extract"]["post"]
+    schema = extract["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == {"text", "texts", "min_score"} and schema["additionalProperties"] is False
 
 
 def test_real_server_on_loopback(tiny_model_dir):
