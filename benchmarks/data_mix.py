@@ -57,6 +57,7 @@ def run_data_mix(config: Path, mixes: tuple[Mix, ...], overrides: list[str], rea
         for k, mix in enumerate(mixes):
             files = "[" + ", ".join(f"{{path: {p}, weight: {w}}}" for p, w in mix.files) + "]"
             cfg = load_config(config, overrides + [f"data.train={files}", f"data.dev={real_dev}", "data.test=null",
+                                                   "data.more_tests=[]",
                                                    f"run.output_dir={tmp}/model_{k}",
                                                    f"run.checkpoint_dir={tmp}/ckpt_{k}"])
             result = train(cfg)

@@ -41,7 +41,8 @@ def run_learning_curve(config: Path, fractions: list[float], overrides: list[str
             path = Path(tmp) / f"train_{frac}.jsonl"
             save_sentences(path, subset)
             cfg = load_config(config, overrides + [f"data.train=[{path}]", f"run.output_dir={tmp}/model_{frac}",
-                                                   f"run.checkpoint_dir={tmp}/ckpt_{frac}", "data.test=null"])
+                                                   f"run.checkpoint_dir={tmp}/ckpt_{frac}", "data.test=null",
+                                                   "data.more_tests=[]"])
             result = train(cfg)
             rows.append({"fraction": frac, "train_sentences": len(subset),
                          "dev_tri_c_f1": result.best_dev["tri_c"]["f1"], "dev_arg_c_f1": result.best_dev["arg_c"]["f1"],

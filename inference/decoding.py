@@ -20,7 +20,7 @@ __all__ = ["DecodedTrigger", "BatchTrigger", "BatchDecoder", "best_tags", "best_
            "decode_arguments", "char_span", "trim_punctuation", "join_attached_phrases", "merge_same_occurrence",
            "make_event"]
 
-# Edge punctuation of predicted argument spans (ANNOTATION.md section 4). Periods are never removed:
+# Edge punctuation of predicted argument spans (docs/ANNOTATION.md section 4). Periods are never removed:
 # "the U.S." ends with one.
 _SEPARATORS = {",", ";", ":", "—", "–", "-"}
 _CLOSER = {"“": "”", "‘": "’", "«": "»", "(": ")", "[": "]", '"': '"', "'": "'"}   # opener -> closer
@@ -144,7 +144,7 @@ def join_attached_phrases(text: str, word_spans: Sequence[tuple[int, int]],
 
     ``spans`` are ``(first_word, last_word_exclusive, role, score)`` in word
     order. "Kirenowa village in" + "Marte district" and "troops" + (from) "the
-    Guard" become one span each (ANNOTATION.md: the whole noun phrase with its
+    Guard" become one span each (docs/ANNOTATION.md: the whole noun phrase with its
     attached phrases); coordinated participants ("X and Y") stay apart.
 
     >>> join_attached_phrases("troops from the Guard", [(0, 6), (7, 11), (12, 15), (16, 21)],
@@ -196,7 +196,7 @@ def make_event(text: str, word_spans: Sequence[tuple[int, int]], trig: DecodedTr
 
 
 # "<verb trigger> ... in a (swift) <noun trigger>": the noun names the same occurrence as the verb
-# (ANNOTATION.md section 3, rule 7). The gap holds no clause break and at most 12 words.
+# (docs/ANNOTATION.md section 3, rule 7). The gap holds no clause break and at most 12 words.
 _SAME_OCCURRENCE_GAP = re.compile(r"^\s(?:[^,;.!?:]*\s)?(?:in|through|via|with|by)\s+(?:a|an|the|what)\b[^,;.!?:]*\s$")
 
 

@@ -44,7 +44,7 @@ class ExtractedSentence:
 class ExtractedDocument:
     """The events of one input text.
 
-    ``to_dict()`` is a record in the ANNOTATION.md format (offsets into ``text``),
+    ``to_dict()`` is a record in the docs/ANNOTATION.md format (offsets into ``text``),
     each event and argument with a ``score``, each event with its ``sentence``.
     """
 

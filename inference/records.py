@@ -1,4 +1,4 @@
-"""The data contract of ANNOTATION.md section 1 as typed records.
+"""The data contract of docs/ANNOTATION.md section 1 as typed records.
 
 One record is one sentence with its events. Gold files, training files and
 prediction files all share this form; predictions add ``score``.
@@ -124,7 +124,7 @@ def load_sentences(path: str | Path, ontology: Ontology | None = None) -> list[S
         shown = "\n".join(str(p) for p in check.problems[:_SHOWN])
         more = len(check.problems) - _SHOWN
         raise RecordError(shown + (f"\n... and {more} more" if more > 0 else "")
-                          + f"\n(`sitrep data validate {path}` lists every problem; ANNOTATION.md section 1 "
+                          + f"\n(`sitrep data validate {path}` lists every problem; docs/ANNOTATION.md section 1 "
                             "is the contract)")
     return [_sentence(obj) for _, obj in check.records]
 

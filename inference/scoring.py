@@ -1,4 +1,4 @@
-"""Scoring of ANNOTATION.md section 6: Tri-I, Tri-C, Arg-I, Arg-C, sentence types, per type/role, confusion.
+"""Scoring of docs/ANNOTATION.md section 6: Tri-I, Tri-C, Arg-I, Arg-C, sentence types, per type/role, confusion.
 
 Pure Python plus scikit-learn (no torch): gold and predictions are lists of
 ``Sentence`` records aligned by ``id``. Matching is one-to-one: a gold item is
@@ -78,7 +78,7 @@ def align(gold: Sequence[Sentence], pred: Sequence[Sentence]) -> tuple[list[tupl
 def _keyed(s: Sentence, measure: str) -> list[tuple[tuple, Any]]:
     """``(match key, item)`` for each trigger (item: the event) or argument (item: (event, argument)) of ``s``.
 
-    The keys are ANNOTATION.md section 6's: offsets, plus the type for Tri-C; for
+    The keys are docs/ANNOTATION.md section 6's: offsets, plus the type for Tri-C; for
     arguments their event's type and trigger offsets, plus the role for Arg-C.
     """
     if measure in ("tri_i", "tri_c"):
@@ -181,7 +181,7 @@ def sentence_type_scores(y_true: list[list[int]], y_pred: list[list[int]], types
 
 def score(gold: Sequence[Sentence], pred: Sequence[Sentence], types: Sequence[str] | None = None,
           roles: Sequence[str] | None = None) -> dict[str, Any]:
-    """All measures of ANNOTATION.md section 6 for aligned gold and predictions.
+    """All measures of docs/ANNOTATION.md section 6 for aligned gold and predictions.
 
     >>> from inference.records import Event, Span
     >>> g = [Sentence("a", "Troops fled.", [Event("Retreat", Span(7, 11, "fled"))])]

@@ -1,4 +1,4 @@
-"""The data contract of ANNOTATION.md section 1, checked: every problem, with its field path.
+"""The data contract of docs/ANNOTATION.md section 1, checked: every problem, with its field path.
 
 The one validator of records: ``Sentence.from_dict`` raises the first problem
 it finds, ``load_sentences`` refuses a file with all of them, and ``sitrep

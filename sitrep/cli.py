@@ -102,8 +102,8 @@ def train(config: Path = typer.Option(Path("configs/default.yaml"), "--config", 
     result = run_training(cfg, resume=resume)
     if result.best_dev:
         typer.echo(f"dev: Tri-C F1 {result.best_dev['tri_c']['f1']:.4f}  Arg-C F1 {result.best_dev['arg_c']['f1']:.4f}")
-    if result.test:
-        typer.echo(f"test: Tri-C F1 {result.test['tri_c']['f1']:.4f}  Arg-C F1 {result.test['arg_c']['f1']:.4f}")
+    for path, report in result.tests.items():
+        typer.echo(f"test {path}: Tri-C F1 {report['tri_c']['f1']:.4f}  Arg-C F1 {report['arg_c']['f1']:.4f}")
     typer.echo(f"model: {result.output_dir}  ({result.wall_time_s:.0f} s)")
 
 
@@ -116,7 +116,7 @@ def _check_training_data(cfg) -> None:
         ontology = Ontology.load(cfg.data.ontology)
     except OntologyError as exc:
         fail(str(exc))
-    paths = [f.path for f in cfg.data.train] + [p for p in (cfg.data.dev, cfg.data.test) if p]
+    paths = [f.path for f in cfg.data.train] + ([cfg.data.dev] if cfg.data.dev else []) + cfg.data.test_files
     problems = [p for path in paths for p in check_file(path, ontology).problems]
     for p in problems:
         typer.echo(str(p), err=True)
@@ -230,7 +230,7 @@ def _extract_on_ray(model: str, inputs: list[str], output: Optional[Path], addre
 def score(gold: Path = typer.Argument(..., help="Gold JSONL file."),
           pred: Path = typer.Argument(..., help="Predicted JSONL file (same ids and texts)."),
           json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full report as JSON here.")):
-    """Score predictions against gold (ANNOTATION.md section 6)."""
+    """Score predictions against gold (docs/ANNOTATION.md section 6)."""
     from sitrep.report import format_report
     from inference.atomic import write_json
     from inference.records import RecordError, load_sentences

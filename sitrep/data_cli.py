@@ -185,7 +185,7 @@ def agreement(second: Path = typer.Argument(..., help="The second annotator's .a
 
 
 @import_app.command("geneva")
-def import_geneva(src: Path = typer.Argument(..., help="A GENEVA JSONL file (e.g. ../shared/data/geneva/val.jsonl)."),
+def import_geneva(src: Path = typer.Argument(..., help="A GENEVA JSONL file (e.g. data_time_place/val.jsonl)."),
                   out: Path = typer.Argument(..., help="Output JSONL in the sitrep format."),
                   ontology: Path = OntologyOpt):
     """Convert GENEVA sentences to the sitrep format (our types and roles only), validated."""

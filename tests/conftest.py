@@ -28,7 +28,7 @@ def tiny_config(tmp: Path, train: list[str], dev: str | None, **overrides):
     """A TrainConfig for a tiny random encoder, writing under ``tmp``."""
     from training.config import load_config
 
-    sets = [f"data.train={train!r}", f"data.dev={dev if dev else 'null'}", "data.test=null",
+    sets = [f"data.train={train!r}", f"data.dev={dev if dev else 'null'}", "data.test=null", "data.more_tests=[]",
             f"model.encoder_config={TINY_ENCODER!r}", "model.max_length=64", "model.stride=16",
             "model.head_hidden=32", "model.type_dim=8", "model.dropout=0.0", "model.quantization_aware=false",
             "optim.batch_size=4", "optim.lr_encoder=0.003", "optim.lr_heads=0.01", "optim.warmup_ratio=0.0",

@@ -41,7 +41,7 @@ def test_minilm_training_is_deterministic_on_several_threads(tmp_path):
     weights = []
     for run in ("a", "b"):
         cfg = load_config(ROOT / "configs" / "default.yaml", [
-            f"data.train=[{seed}]", "data.dev=null", "data.test=null", "optim.max_steps=4",
+            f"data.train=[{seed}]", "data.dev=null", "data.test=null", "data.more_tests=[]", "optim.max_steps=4",
             "optim.batch_size=4", "run.precision=fp32", "run.num_threads=2",
             f"run.output_dir={tmp_path / run}", f"run.checkpoint_dir={tmp_path / (run + '-ckpt')}"])
         train(cfg)

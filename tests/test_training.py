@@ -52,7 +52,8 @@ def test_data_breaking_the_contract_is_refused_before_training(seed_sentences, t
         train(tiny_config(tmp_path, [str(bad)], None, **{"optim.epochs": 1}))
     assert f"{bad}:{line}: {problem}" in str(info.value) and not (tmp_path / "model").exists()
     res = CliRunner().invoke(app, ["train", "--config", str(ROOT / "configs" / "default.yaml"), "--dry-run",
-                                   f"--set=data.train=[{bad}]", "--set=data.dev=null", "--set=data.test=null"])
+                                   f"--set=data.train=[{bad}]", "--set=data.dev=null", "--set=data.test=null",
+                                   "--set=data.more_tests=[]"])
     assert res.exit_code == 1 and f"{bad}:{line}: {problem}" in res.output and "nothing was trained" in res.output
 
 
@@ -135,7 +136,8 @@ def test_two_processes_train_and_only_main_writes(tmp_path, eight):
     sets = [f"--set=model.encoder_config={cfg.model.encoder_config!r}"]
     proc = subprocess.run(
         [torchrun, "--nproc_per_node", "2", "-m", "sitrep", "train", "--config", str(ROOT / "configs/default.yaml"),
-         f"--set=data.train=[{eight}]", f"--set=data.dev={eight}", "--set=data.test=null", *sets,
+         f"--set=data.train=[{eight}]", f"--set=data.dev={eight}", "--set=data.test=null",
+         "--set=data.more_tests=[]", *sets,
          "--set=model.max_length=64", "--set=model.stride=16", "--set=optim.batch_size=2", "--set=optim.epochs=2",
          "--set=run.precision=fp32", f"--set=run.output_dir={out}", f"--set=run.checkpoint_dir={tmp_path / 'ckpt'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -164,3 +166,15 @@ def test_progress_is_a_bar_on_a_terminal_and_a_few_lines_in_a_log(eight, tmp_pat
         assert [line.split(":")[0] for line in lines] == ["epoch 1/2, step 3", "epoch 1/2 done",
                                                           "epoch 2/2, step 6", "epoch 2/2 done"]
         assert "loss" in lines[0] and "windows/s" in lines[1] and "epoch" not in bar
+
+
+def test_every_test_file_is_scored_and_the_card_shows_them_side_by_side(eight, tmp_path):
+    seed = str(ROOT / "data" / "seed.jsonl")
+    result = train(tiny_config(tmp_path, [eight], eight, **{"optim.epochs": 2, "data.test": eight,
+                                                            "data.more_tests": f"[{seed}]"}))
+    assert list(result.tests) == [eight, seed] and result.test is result.tests[eight]
+    metrics = json.loads((tmp_path / "model" / "metrics.json").read_text())
+    assert metrics["tests"][seed]["sentences"] == 15 and metrics["test"] == metrics["tests"][eight]
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "## Test sets side by side" in card
+    assert f"| `{seed}` | 15 | {metrics['tests'][seed]['tri_c']['f1']:.3f} |" in card

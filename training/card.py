@@ -46,11 +46,23 @@ def _quantization(cfg: TrainConfig, metrics: dict[str, Any]) -> str:
     return "".join(lines)
 
 
+def _side_by_side(metrics: dict[str, Any]) -> str:
+    """One row per test file (our test split, real reporting, ...), so the gap between them shows."""
+    tests = metrics.get("tests") or {}
+    if not tests:
+        return ""
+    rows = "\n".join(f"| `{path}` | {r['sentences']} | {r['tri_c']['f1']:.3f} | {r['arg_c']['f1']:.3f} |"
+                     for path, r in tests.items())
+    return (f"## Test sets side by side (precision {metrics.get('test_precision')})\n\n"
+            f"| test file | sentences | Tri-C F1 | Arg-C F1 |\n|---|---|---|---|\n{rows}\n")
+
+
 def model_card(model: EventModel, cfg: TrainConfig, metrics: dict[str, Any]) -> str:
     """Markdown model card with the metrics measured at training time."""
     ont = model.ontology
     types = "\n".join(f"- **{t.name}** ({', '.join(t.roles)}): {t.description}" for t in ont.types)
     files = ", ".join(f"`{f.path}` (weight {f.weight:g})" for f in cfg.data.train)
+    tests = ", ".join(f"`{p}`" for p in cfg.data.test_files) or "none"
     return f"""---
 library_name: sitrep
 tags: [event-extraction, token-classification, conflict-news]
@@ -58,12 +70,12 @@ tags: [event-extraction, token-classification, conflict-news]
 # sitrep event extractor
 
 Finds event triggers in English conflict news, labels their type and their
-arguments' roles, with character offsets (format: ANNOTATION.md of the sitrep
+arguments' roles, with character offsets (format: docs/ANNOTATION.md of the sitrep
 project). Trained with sitrep {__version__}.
 
 - Encoder: `{model.config.encoder}` ({model.encoder.config.model_type}, hidden size
   {model.encoder.config.hidden_size}, {model.encoder.config.num_hidden_layers} layers)
-- Training data: {files}; dev `{cfg.data.dev}`; test `{cfg.data.test}`
+- Training data: {files}; dev (picks the checkpoint) `{cfg.data.dev}`; test {tests}
 - Training: {cfg.optim.epochs} epochs max, batch {cfg.optim.batch_size}, lr encoder {cfg.optim.lr_encoder:g},
   heads {cfg.optim.lr_heads:g}, seed {cfg.run.seed}, precision {metrics.get('precision')},
   wall time {metrics.get('train_wall_time_s')} s{_distilled(cfg)}{_quantization(cfg, metrics)}
@@ -73,8 +85,9 @@ project). Trained with sitrep {__version__}.
 
 {types}
 
+{_side_by_side(metrics)}
 {_report("Dev (best checkpoint)", metrics.get("dev"))}
-{_report("Test", metrics.get("test"))}
+{_report(f"Test `{cfg.data.test}`", metrics.get("test"))}
 ## Use
 
 ```python
@@ -87,8 +100,9 @@ print(ex.extract("Rebels ambushed an army convoy near Gao on Monday, the governo
 
 For analysts and services reading English news about armed conflict, as a
 first pass whose output a person can check: every event and argument has a
-score. The training corpus is mostly newswire-style text written for this
-project plus the seed article; it covers four event types only. Expect lower
+score. The training data is newswire-style text written for the sitrep project
+and sentences of real reporting (wire stories, regional news, historical
+accounts) transformed to be licence-clean; it covers four event types only. Expect lower
 accuracy on other registers (social media, transcripts), on languages other
 than English, and on events outside the four types. Arguments are found only
 within the sentence of their trigger; coreference is not resolved.

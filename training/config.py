@@ -27,7 +27,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class DataFile:
-    path: str                                   # JSONL file in the ANNOTATION.md format
+    path: str                                   # JSONL file in the docs/ANNOTATION.md format
     weight: float = 1.0                         # sampling weight per epoch: 0.5 = half its sentences, 2 = twice
 
     def __post_init__(self) -> None:
@@ -40,7 +40,14 @@ class DataConfig:
     train: list[DataFile] = field(default_factory=lambda: [DataFile("data/train.jsonl")])  # one or more files
     dev: str | None = "data/dev.jsonl"          # scored each epoch; picks the best checkpoint
     test: str | None = "data/test.jsonl"        # scored once at the end, recorded in metrics.json
+    more_tests: list[str] = field(default_factory=list)  # further test files (e.g. real reporting), scored
+                                                # beside test in the same precision, side by side in the card
     ontology: str = "configs/ontology.yaml"     # event types and roles
+
+    @property
+    def test_files(self) -> list[str]:
+        """Every test file: ``test`` first, then ``more_tests``."""
+        return ([self.test] if self.test else []) + list(self.more_tests)
 
 
 @dataclass
@@ -140,6 +147,9 @@ class TrainConfig:
             value = getattr(self.data, key)
             if value is not None and not Path(value).is_file():
                 raise ConfigError(f"data.{key}: file not found: {value}")
+        for i, path in enumerate(self.data.more_tests):
+            if not Path(path).is_file():
+                raise ConfigError(f"data.more_tests[{i}]: file not found: {path}")
         teacher = self.distill.teacher
         if teacher is not None and not (Path(teacher) / "config.json").is_file():
             raise ConfigError(f"distill.teacher: {teacher} is not a trained sitrep model directory "

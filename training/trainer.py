@@ -47,9 +47,14 @@ class TrainResult:
 
     output_dir: Path
     best_dev: dict[str, Any]
-    test: dict[str, Any] | None
+    tests: dict[str, dict[str, Any]]            # report per test file, ``data.test`` first
     history: list[dict[str, Any]] = field(default_factory=list)
     wall_time_s: float = 0.0
+
+    @property
+    def test(self) -> dict[str, Any] | None:
+        """The report on ``data.test`` (the first test file), if one was scored."""
+        return next(iter(self.tests.values()), None)
 
 
 def dev_score(report: dict[str, Any]) -> float:
@@ -259,7 +264,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         _save_release(unwrapped, tokenizer, ckpt / "best")  # no dev set: the last model is the one we have
     accelerator.wait_for_everyone()
     wall = time.time() - t0
-    test_report = None
+    tests: dict[str, dict[str, Any]] = {}
     result_dir = Path(cfg.run.output_dir)
     if accelerator.is_main_process:
         best = EventModel.from_pretrained(ckpt / "best")
@@ -268,10 +273,10 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
             best.config.cpu_precision = int8_check["cpu_precision"]
         # the test split is scored as the model runs by default on a CPU without bf16
         test_precision = best.config.cpu_precision if accelerator.device.type == "cpu" else "fp32"
-        if cfg.data.test:
-            test_report = _evaluate(best, tokenizer, load_sentences(cfg.data.test, ontology), str(accelerator.device),
-                                    test_precision)
-        metrics = {"dev": state["best_report"], "test": test_report, "history": state["history"],
+        tests = {path: _evaluate(best, tokenizer, load_sentences(path, ontology), str(accelerator.device),
+                                 test_precision) for path in cfg.data.test_files}
+        test_report = tests.get(cfg.data.test) if cfg.data.test else None
+        metrics = {"dev": state["best_report"], "test": test_report, "tests": tests, "history": state["history"],
                    "train_wall_time_s": round(wall, 1), "precision": precision, "test_precision": test_precision,
                    "int8_check": int8_check,
                    "processes": accelerator.num_processes, "train_files": [f.path for f in cfg.data.train]}
@@ -287,4 +292,4 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         publish_directory(build, result_dir)
         logger.info("model written to %s (%.0f s)", result_dir, wall)
     accelerator.wait_for_everyone()
-    return TrainResult(result_dir, state["best_report"] or {}, test_report, state["history"], wall)
+    return TrainResult(result_dir, state["best_report"] or {}, tests, state["history"], wall)

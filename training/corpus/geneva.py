@@ -7,7 +7,7 @@ frames that our guidelines count as one of our types, with their roles mapped:
 * speech frames -> Statement: Statement, Telling, Reveal_secret, speech-act
   verbs of Communication, Judgment_communication (accused, blamed ...) and
   Request (urged, demanded ...). Plain nouns ("allegations", "a statement")
-  are left out, as ANNOTATION.md section 3.6 says.
+  are left out, as docs/ANNOTATION.md section 3.6 says.
 * Change_of_leadership -> Coup only for seizure words (coup, overthrew,
   toppled, deposed, ousted ...); elections and revolutions are not Coups.
 * Attack -> Ambush only for the word "ambush"; Removing -> Retreat only for
