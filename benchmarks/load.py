@@ -67,6 +67,10 @@ def events_key(answer: dict) -> list:
             for d in answer["documents"]]
 
 
+def scores(answer: dict) -> list[float]:
+    return [x["score"] for d in answer["documents"] for e in d["events"] for x in (e, *e["arguments"])]
+
+
 def offline_sentences_per_s(model: str, precision: str, pool: list[PoolRequest]) -> tuple[float, int]:
     """Sentences/s of ``extract`` over all pool texts at batch size 32 in this process, and the sentence count."""
     from inference.extractor import EventExtractor
@@ -103,7 +107,8 @@ def run_load(port: int, pool: list[PoolRequest], clients: int, requests: int, du
     lock = threading.Lock()
     issued = 0
     latencies: list[float] = []
-    outcome = {"errors": 0, "changed_answers": 0, "score_differences": 0, "sentences": 0}
+    outcome = {"errors": 0, "changed_answers": 0, "score_differences": 0, "max_score_difference": 0.0,
+               "sentences": 0}
     error_samples: list[str] = []
     deadline = time.monotonic() + duration_s
 
@@ -130,9 +135,12 @@ def run_load(port: int, pool: list[PoolRequest], clients: int, requests: int, du
                 latencies.append(elapsed)
                 outcome["sentences"] += request.sentences
             if body != request.answer:
-                changed = events_key(json.loads(body)) != events_key(json.loads(request.answer))
+                got, single = json.loads(body), json.loads(request.answer)
+                changed = events_key(got) != events_key(single)
+                delta = 0.0 if changed else max(abs(a - b) for a, b in zip(scores(got), scores(single)))
                 with lock:
                     outcome["changed_answers" if changed else "score_differences"] += 1
+                    outcome["max_score_difference"] = max(outcome["max_score_difference"], delta)
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client_loop, args=(k,)) for k in range(clients)]
@@ -197,7 +205,8 @@ def format_load(r: dict) -> str:
         f"({r['load_over_offline']:.0%} of offline b32: {r['offline_b32_sentences_per_s']} sentences/s)",
         f"  latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms",
         f"  errors {load['errors']}, changed answers {load['changed_answers']}, "
-        f"answers with other scores only {load['score_differences']}",
+        f"answers with other scores only {load['score_differences']} (largest difference "
+        f"{load['max_score_difference']:.1e})",
         f"  server RSS after start {r['rss_after_start_mb']} MB, peak {r['peak_rss_mb']} MB"])
 
 

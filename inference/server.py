@@ -179,6 +179,7 @@ async def _read_request(request) -> ExtractRequest:
 def create_app(extractor, settings: ServerSettings):
     """The FastAPI application serving ``extractor`` under ``settings``."""
     from fastapi import FastAPI, HTTPException, Request
+    from fastapi.responses import JSONResponse
 
     from inference import __version__
     from inference.batching import Batcher, QueueFull
@@ -213,7 +214,7 @@ def create_app(extractor, settings: ServerSettings):
     request_body = {"required": True, "content": {"application/json": {"schema": ExtractRequest.model_json_schema()}}}
 
     @app.post("/extract", response_model=ExtractResponse, openapi_extra={"requestBody": request_body})
-    async def extract(request: Request) -> dict[str, Any]:
+    async def extract(request: Request) -> JSONResponse:
         req = await _read_request(request)
         texts = [req.text] if req.text is not None else req.texts
         if len(texts) > settings.max_texts:
@@ -226,7 +227,9 @@ def create_app(extractor, settings: ServerSettings):
             docs = await asyncio.wrap_future(batcher.submit(texts, min_score))
         except QueueFull as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
-        return {"documents": [d.to_dict() for d in docs]}
+        # sent as is: these dicts are to_dict()'s, which FastAPI would otherwise validate again against
+        # ExtractResponse on the event loop (the schema stays in the docs through response_model)
+        return JSONResponse({"documents": [d.to_dict() for d in docs]})
 
     return app
 
