@@ -26,7 +26,7 @@ app.add_typer(export_app, name="export")
 ModelOpt = typer.Option("models/default", "--model", "-m", help="Model directory written by `sitrep train`.")
 PrecisionOpt = typer.Option("auto", help="auto | fp32 | bf16 | int8 (auto: bf16 where the CPU/GPU has it, else the "
                             "model's CPU precision: int8 when its training measured int8 as accurate as fp32 on dev, "
-                            "else fp32; int8: CPU dynamic quantization).")
+                            "else fp32; int8: the encoder in int8 with per-token scales, CPU only).")
 
 
 
@@ -295,7 +295,13 @@ def serve(model: str = ModelOpt,
           max_texts: int = typer.Option(256, help="Most texts per request (413 above)."),
           max_chars: int = typer.Option(200_000, help="Most characters per request (413 above)."),
           precision: str = PrecisionOpt,
-          threads: Optional[int] = typer.Option(None, help="CPU threads per worker.")):
+          threads: Optional[int] = typer.Option(None, help="CPU threads per worker."),
+          batch_size: int = typer.Option(32, help="Windows per encoder batch."),
+          batch_wait_ms: float = typer.Option(5.0, help="How long an idle worker waits for more requests to batch "
+                                                        "together."),
+          round_chars: int = typer.Option(32_000, help="Characters of queued texts extracted together in one round."),
+          max_queued_chars: int = typer.Option(4_000_000, help="Characters waiting for the model; a request beyond "
+                                                               "gets 503 with Retry-After.")):
     """Serve POST /extract, GET /health, GET /metadata and OpenAPI docs at /docs."""
     import os
 
@@ -305,8 +311,12 @@ def serve(model: str = ModelOpt,
     from inference.server import ServerSettings
 
     require_model(model)
-    settings = ServerSettings(model_dir=model, max_texts=max_texts, max_chars=max_chars, precision=precision,
-                              num_threads=threads)
+    try:
+        settings = ServerSettings(model_dir=model, max_texts=max_texts, max_chars=max_chars, precision=precision,
+                                  num_threads=threads, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
+                                  round_chars=round_chars, max_queued_chars=max_queued_chars)
+    except ValueError as exc:
+        fail(str(exc))
     os.environ.update(settings.to_env())
     uvicorn.run("inference.server:app_from_env", factory=True, host=host, port=port, workers=workers)
 
