@@ -9,7 +9,6 @@ runs a local cluster with 1 and then 2 actors (one torch thread each).
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path

@@ -3,7 +3,6 @@ import pytest
 
 from inference import EventExtractor
 from inference.onnx_export import export_onnx
-from tests.conftest import ROOT
 
 pytest.importorskip("onnxruntime")
 
