@@ -145,7 +145,8 @@ def join_attached_phrases(text: str, word_spans: Sequence[tuple[int, int]],
     ``spans`` are ``(first_word, last_word_exclusive, role, score)`` in word
     order. "Kirenowa village in" + "Marte district" and "troops" + (from) "the
     Guard" become one span each (docs/ANNOTATION.md: the whole noun phrase with its
-    attached phrases); coordinated participants ("X and Y") stay apart.
+    attached phrases), and so do two parts of one written word ("CSP" + "PSD" of
+    "CSP-PSD"); coordinated participants ("X and Y") stay apart.
 
     >>> join_attached_phrases("troops from the Guard", [(0, 6), (7, 11), (12, 15), (16, 21)],
     ...                       [(0, 1, "Agent", 0.9), (2, 4, "Agent", 0.7)])
@@ -160,7 +161,9 @@ def join_attached_phrases(text: str, word_spans: Sequence[tuple[int, int]],
             a, b, role, score = out[-1]
             gap = span[0] - b
             attached = (gap == 0 and word(b - 1) in _ATTACHING) or (gap == 1 and word(b) in _ATTACHING)
-            if role == span[2] and attached:
+            # no whitespace between them: the tagger cut one written word ("CSP" "-" "PSD")
+            one_word = not any(c.isspace() for c in text[word_spans[b - 1][1]:word_spans[span[0]][0]])
+            if role == span[2] and (attached or one_word):
                 out[-1] = (a, span[1], role, min(score, span[3]))
                 continue
         out.append(span)

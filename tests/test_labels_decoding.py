@@ -145,6 +145,10 @@ def test_attached_phrases_join_and_coordinated_participants_stay_apart():
     assert join_attached_phrases(text, words, spans) == [(0, 5, "Place", 0.8), (6, 8, "Place", 0.9)]
     assert join_attached_phrases(text, words, [(0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]) == [
         (0, 2, "Agent", 0.9), (3, 5, "Place", 0.8)]
+    text = "CSP-PSD and MNLA claimed"   # one written word cut in two by the tagger is one span again
+    words = [(0, 3), (3, 4), (4, 7), (8, 11), (12, 16), (17, 24)]
+    spans = [(0, 1, "Speaker", 0.9), (2, 3, "Speaker", 0.8), (4, 5, "Speaker", 0.9)]
+    assert join_attached_phrases(text, words, spans) == [(0, 3, "Speaker", 0.8), (4, 5, "Speaker", 0.9)]
 
 
 def test_batch_decoder_turns_probabilities_into_events_without_a_model(ontology):
