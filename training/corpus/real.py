@@ -24,7 +24,7 @@ __all__ = ["split_real", "sources_markdown", "build_real_corpus"]
 _SPLITS = ("train", "dev", "test")
 
 
-def _role(path: Path) -> str:
+def _slice_kind(path: Path) -> str:
     for kind in ("eval", "train"):
         if path.stem.endswith(f"-{kind}"):
             return kind
@@ -37,7 +37,7 @@ def split_real(by_file: dict[Path, list[Sentence]]) -> tuple[dict[str, list[Sent
     problems: list[str] = []
     url_docs: dict[str, set[str]] = defaultdict(set)
     for path, sentences in by_file.items():
-        kind = _role(path)
+        kind = _slice_kind(path)
         doc_split: dict[str, str] = {}
         for s in sentences:
             if s.doc_id not in doc_split:
