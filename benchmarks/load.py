@@ -176,17 +176,31 @@ def measure(model: str, data: Path, precision: str = "auto", clients: int = 50, 
             if status != 200:
                 raise RuntimeError(f"a single request failed with {status}: {request.answer[:300]!r}")
             request.sentences = sum(len(d["sentences"]) for d in json.loads(request.answer)["documents"])
+        server_cpu_before, client_cpu_before = process_cpu_s(proc.pid), _own_cpu_s()
         load = run_load(port, pool, clients, requests, duration_s)
+        cpu = {"server_cpu_s": round(process_cpu_s(proc.pid) - server_cpu_before, 1),
+               "load_generator_cpu_s": round(_own_cpu_s() - client_cpu_before, 1)}
         metadata = _get_json(port, "/metadata")
         peak = peak_rss_mb(proc.pid)
     return {"model": model, "data": str(data), "precision": metadata["precision"],
             "batching": metadata.get("batching"), "pool": {"requests": len(pool), "texts": sum(r.texts for r in pool),
                                                           "sentences": sum(r.sentences for r in pool)},
-            "load": load, "offline_b32_sentences_per_s": round(offline, 1), "offline_sentences": offline_sentences,
+            "load": load | cpu, "offline_b32_sentences_per_s": round(offline, 1), "offline_sentences": offline_sentences,
             "load_over_offline": round(load["sentences_per_s"] / offline, 3),
             "rss_after_start_mb": round(rss_after_start, 1), "peak_rss_mb": round(peak, 1),
             "machine": {"cores": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
                         "load_average_after": [round(x, 2) for x in os.getloadavg()]}}
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def _get_json(port: int, path: str) -> dict:
@@ -203,6 +217,8 @@ def format_load(r: dict) -> str:
         f"{load['seconds']} s from a pool of {r['pool']['requests']} ({r['pool']['sentences']} sentences)",
         f"  {load['requests_per_s']} requests/s, {load['sentences_per_s']} sentences/s "
         f"({r['load_over_offline']:.0%} of offline b32: {r['offline_b32_sentences_per_s']} sentences/s)",
+        f"  CPU seconds during the load: server {load['server_cpu_s']}, load generator {load['load_generator_cpu_s']} "
+        f"(of {load['seconds'] * (r['machine']['cores'] or 1):.0f} core-seconds)",
         f"  latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms",
         f"  errors {load['errors']}, changed answers {load['changed_answers']}, "
         f"answers with other scores only {load['score_differences']} (largest difference "

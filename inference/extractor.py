@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from inference.decoding import BatchDecoder, merge_same_occurrence
 from inference.features import Window, pad_windows, tokenize_windows
@@ -27,7 +30,10 @@ from inference.records import Argument, Event, Sentence, Span
 from inference.runners import TorchRunner, load_runner, threads_per_worker, torch_runner
 from inference.splitter import split_sentences
 
-__all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence"]
+__all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence", "StageTimes", "STAGES"]
+
+# the stages of extraction, in order, as StageTimes names them
+STAGES = ("tokenize", "encoder + trigger head", "trigger decoding", "argument head", "argument decoding", "assembly")
 
 
 @dataclass
@@ -62,6 +68,33 @@ class ExtractedDocument:
                 events.append(e.to_dict() | {"sentence": {"start": s.start, "end": s.end}})
         return {"text": self.text, "events": events,
                 "sentences": [{"start": s.start, "end": s.end} for s in self.sentences]}
+
+
+class StageTimes:
+    """Wall seconds spent in each of ``STAGES``, summed over calls (set ``EventExtractor.stage_times`` to one).
+
+    With several workers, stages of parallel batches overlap, so the sum can
+    exceed the elapsed time: it then says where the CPU time goes.
+
+    >>> times = StageTimes()
+    >>> with times("tokenize"):
+    ...     pass
+    >>> list(times.seconds)
+    ['tokenize']
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.seconds[stage] += time.perf_counter() - start
 
 
 def _shift(event: Event, offset: int) -> Event:
@@ -104,6 +137,7 @@ class EventExtractor:
         self.min_score = min_score
         self.metadata = metadata or {}
         self._tokenizer_lock = threading.Lock()  # HF fast tokenizers are not safe to share across threads
+        self.stage_times: StageTimes | None = None  # set to a StageTimes to measure where extraction spends time
 
     @property
     def ontology(self) -> Ontology:
@@ -199,7 +233,7 @@ class EventExtractor:
         bs = batch_size or self.batch_size
         threshold = self.min_score if min_score is None else min_score
         cfg = self.config
-        with self._tokenizer_lock:
+        with self._tokenizer_lock, self._stage("tokenize"):
             windows = tokenize_windows(self.tokenizer, sentences, cfg.max_length, cfg.stride)
         results: list[list[Event]] = [[] for _ in sentences]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
@@ -211,22 +245,31 @@ class EventExtractor:
         pool = self._pool
         outputs = pool.map(run, batches) if pool and len(batches) > 1 else map(run, batches)
         for batch, output in zip(batches, outputs):
-            for w, events in zip(batch, output):
-                results[w.sample].extend(events)
-        results = [merge_same_occurrence(text, r) for text, r in zip(sentences, results)]
-        for r in results:
-            r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
+            with self._stage("assembly"):
+                for w, events in zip(batch, output):
+                    results[w.sample].extend(events)
+        with self._stage("assembly"):
+            results = [merge_same_occurrence(text, r) for text, r in zip(sentences, results)]
+            for r in results:
+                r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
         return results
 
     # ---- internals --------------------------------------------------------------------
     def _run_batch(self, batch: list[Window], sentences: list[str], threshold: float) -> list[list[Event]]:
         """The runner's two stages on one batch, with the decoder between and after them."""
-        hidden, trigger_probs = self.runner.triggers(*pad_windows(batch, self.tokenizer.pad_token_id or 0))
-        triggers = self.decoder.triggers(batch, trigger_probs, threshold)
+        with self._stage("encoder + trigger head"):
+            hidden, trigger_probs = self.runner.triggers(*pad_windows(batch, self.tokenizer.pad_token_id or 0))
+        with self._stage("trigger decoding"):
+            triggers = self.decoder.triggers(batch, trigger_probs, threshold)
         if not triggers:
             return [[] for _ in batch]
-        role_probs = self.runner.arguments(hidden, *self.decoder.argument_inputs(triggers))
-        return self.decoder.events(batch, sentences, triggers, role_probs, threshold)
+        with self._stage("argument head"):
+            role_probs = self.runner.arguments(hidden, *self.decoder.argument_inputs(triggers))
+        with self._stage("argument decoding"):
+            return self.decoder.events(batch, sentences, triggers, role_probs, threshold)
+
+    def _stage(self, name: str):
+        return self.stage_times(name) if self.stage_times is not None else nullcontext()
 
 
 def _load_tokenizer(directory: Path):

@@ -6,7 +6,10 @@ triggers) to role label probabilities. The argument graph needs the triggers
 found by the first, so the model cannot be one graph without moving decoding
 into it; decoding stays in Python/numpy, shared with the torch backend.
 Batch, sequence and event counts are dynamic axes. ``int8=True`` also writes
-dynamically quantized copies (ONNX Runtime's quantizer, int8 weights).
+dynamically quantized copies (ONNX Runtime's quantizer, int8 weights). Its
+inputs are scaled per tensor, the whole padded batch, so unlike the torch int8
+path (per-token scales) their answers can depend on the batch: loaders run them
+only when ``precision="int8"`` is asked for.
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ __all__ = ["TorchRunner", "OnnxRunner", "ONNX_FILES", "BACKENDS", "torch_runner"
 
 BACKENDS = ("auto", "torch", "onnx")
 
-# file names of the exported graphs, fp32 and dynamically quantized int8 (ONNX Runtime's per-tensor scheme)
+# file names of the exported graphs, fp32 and dynamically quantized int8 (ONNX Runtime's per-tensor scheme:
+# not batch-invariant, so never chosen by ``auto``)
 ONNX_FILES = {"fp32": ("triggers.onnx", "arguments.onnx"), "int8": ("triggers.int8.onnx", "arguments.int8.onnx")}
 
 
@@ -160,8 +161,9 @@ def load_runner(directory: str | Path, config, backend: str = "auto", device: st
 
     ``backend``: ``torch``, ``onnx`` (ONNX Runtime, CPU; fp32 or int8), or ``auto``:
     ONNX where the directory holds exported graphs, else torch. ``auto``
-    precision on ONNX is int8 where training chose int8 for CPUs and the int8
-    graphs were exported, else fp32.
+    precision on ONNX is fp32: ONNX Runtime's int8 graphs scale each layer's
+    input per tensor, so a sentence's events can depend on the batch it shares;
+    they run only when asked for (``precision="int8"``).
     """
     directory = Path(directory)
     if backend not in BACKENDS:
@@ -176,7 +178,4 @@ def load_runner(directory: str | Path, config, backend: str = "auto", device: st
         raise ValueError(f"the onnx backend runs fp32 or int8, not {precision!r}")
     if device not in ("auto", "cpu"):
         raise ValueError(f"the onnx backend runs on the CPU, not {device!r}")
-    if precision == "auto":
-        int8_ready = config.cpu_precision == "int8" and (directory / ONNX_FILES["int8"][0]).is_file()
-        precision = "int8" if int8_ready else "fp32"
-    return OnnxRunner(directory, precision, num_threads)
+    return OnnxRunner(directory, "fp32" if precision == "auto" else precision, num_threads)

@@ -4,26 +4,36 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cpu_supports_bf16", "resolve_device", "resolve_precision", "PRECISIONS"]
+__all__ = ["SPEED_FLAGS", "cpu_flags", "cpu_speed_flags", "cpu_supports_bf16", "resolve_device", "resolve_precision", "PRECISIONS"]
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
+# the CPU features that decide which precision is fast (lscpu and /proc/cpuinfo names)
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+
+
 @lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The flags of this CPU as ``/proc/cpuinfo`` lists them (empty where it cannot be read)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return frozenset()
+    return next((frozenset(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), frozenset())
+
+
+def cpu_speed_flags() -> list[str]:
+    """Which of ``SPEED_FLAGS`` this CPU has, in that order (benchmarks report them with their numbers)."""
+    return [f for f in SPEED_FLAGS if f in cpu_flags()]
+
+
 def cpu_supports_bf16() -> bool:
     """Whether this CPU has native bf16 matrix instructions (AMX or AVX512-BF16).
 
     Without them bf16 is emulated and slower than fp32, so ``auto`` keeps fp32.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    for line in flags.splitlines():
-        if line.startswith("flags"):
-            present = set(line.split(":", 1)[1].split())
-            return bool(present & {"amx_bf16", "avx512_bf16"})
-    return False
+    return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
 
 
 def resolve_device(device: str) -> str:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from inference.runtime import SPEED_FLAGS
+
 __all__ = ["run_bench", "format_bench"]
 
 BATCH_SIZES = (1, 8, 32, 128)
@@ -56,6 +58,21 @@ def _accuracy(ex, gold) -> dict[str, float]:
     return {"tri_c_f1": report["tri_c"]["f1"], "arg_c_f1": report["arg_c"]["f1"]}
 
 
+def _stage_shares(ex, texts: list[str], batch_size: int = 32) -> dict[str, Any]:
+    """Where one extraction of ``texts`` spends its time, stage by stage (seconds and share)."""
+    from inference.extractor import STAGES, StageTimes
+
+    ex.stage_times = StageTimes()
+    try:
+        ex.predict_sentences(texts, batch_size=batch_size)
+        seconds = ex.stage_times.seconds
+    finally:
+        ex.stage_times = None
+    total = sum(seconds.values()) or 1.0
+    return {stage: {"seconds": round(seconds.get(stage, 0.0), 3), "share": round(seconds.get(stage, 0.0) / total, 3)}
+            for stage in STAGES}
+
+
 def _time_extractor(ex, texts: list[str], n_tokens: int, quick: bool) -> dict[str, Any]:
     import numpy as np
 
@@ -76,6 +93,8 @@ def _time_extractor(ex, texts: list[str], n_tokens: int, quick: bool) -> dict[st
         lat.append((time.perf_counter() - t) * 1000)
     out["latency_ms"] = {f"p{q}": round(float(np.percentile(lat, q)), 2) for q in (50, 95, 99)}
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    if hasattr(ex, "stage_times"):
+        out["stages_b32"] = _stage_shares(ex, texts[:200] if quick else texts)
     return out
 
 
@@ -132,7 +151,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
 
     from inference.extractor import EventExtractor
     from inference.records import load_sentences
-    from inference.runtime import cpu_supports_bf16, resolve_precision
+    from inference.runtime import cpu_speed_flags, cpu_supports_bf16, resolve_precision
 
     gold = load_sentences(data)
     base = [s.text for s in gold]
@@ -142,7 +161,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     result: dict[str, Any] = {
         "data": str(data), "sentences": len(texts), "distinct_sentences": len(base),
         "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "bf16_native": cpu_supports_bf16() or torch.cuda.is_available()},
+                    "bf16_native": cpu_supports_bf16() or torch.cuda.is_available(), "cpu_flags": cpu_speed_flags()},
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "python": platform.python_version()},
         "sitrep": {},
@@ -180,6 +199,10 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
                 result["sitrep"]["fp32"]["throughput"]["32"]["sentences_per_s"]
                 / result["hf_pipeline"]["sentences_per_s"], 2)
             result["ratio_sitrep_best_over_pipeline"] = round(best / result["hf_pipeline"]["sentences_per_s"], 2)
+            auto = result["sitrep"].get(result["auto_precision"], {}).get("throughput")
+            if auto:
+                result["ratio_auto_best_over_pipeline"] = round(
+                    max(v["sentences_per_s"] for v in auto.values()) / result["hf_pipeline"]["sentences_per_s"], 2)
     return result
 
 
@@ -194,6 +217,7 @@ def format_bench(r: dict[str, Any]) -> str:
     lines = [f"{r['sentences']} sentences ({r['distinct_sentences']} distinct, {r['tokens']} tokens) from {r['data']}",
              f"machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, bf16 native: "
              f"{m['bf16_native']}; torch {r['versions']['torch']}, transformers {r['versions']['transformers']}",
+             f"CPU flags that set the speed: {', '.join(m.get('cpu_flags') or ['none of ' + ', '.join(SPEED_FLAGS)])}",
              f"precision 'auto' (the default of extract and serve) runs this model in {r['auto_precision']} here"]
     for prec, res in r["sitrep"].items():
         if "skipped" in res:
@@ -211,6 +235,9 @@ def format_bench(r: dict[str, Any]) -> str:
             lines.append(f"  same events as fp32 on {res['same_events_as_fp32']:.1%} of distinct sentences")
         if res.get("accuracy"):
             lines.append(f"  {_accuracy_line(res)}")
+        if res.get("stages_b32"):
+            lines.append("  time by stage at b32: " + ", ".join(
+                f"{stage} {v['share']:.0%}" for stage, v in res["stages_b32"].items()))
     for prec, res in r.get("onnx", {}).items():
         if prec == "skipped":
             lines.append(f"onnx: skipped ({res})")
@@ -224,5 +251,7 @@ def format_bench(r: dict[str, Any]) -> str:
                      f"{hp.get('sentences_per_s', hp.get('skipped'))} sent/s")
     if "ratio_sitrep_fp32_b32_over_pipeline" in r:
         lines.append(f"ratio sitrep/pipeline: {r['ratio_sitrep_fp32_b32_over_pipeline']}x at b32, "
-                     f"{r['ratio_sitrep_best_over_pipeline']}x at sitrep's best batch size")
+                     f"{r['ratio_sitrep_best_over_pipeline']}x at sitrep's best batch size (both fp32)"
+                     + (f", {r['ratio_auto_best_over_pipeline']}x for 'auto' ({r['auto_precision']}) at its best"
+                        if "ratio_auto_best_over_pipeline" in r else ""))
     return "\n".join(lines)

@@ -324,7 +324,9 @@ def serve(model: str = ModelOpt,
 @export_app.command("onnx")
 def export_onnx(model: str = ModelOpt,
                 output: Path = typer.Option(..., "--output", "-o", help="Directory to write (model files + graphs)."),
-                int8: bool = typer.Option(False, "--int8", help="Also write dynamically quantized int8 graphs.")):
+                int8: bool = typer.Option(False, "--int8", help="Also write int8 graphs (ONNX Runtime's dynamic "
+                                          "quantization: per-tensor input scales, so answers can depend on the "
+                                          "batch; they run only with --precision int8).")):
     """Export encoder and heads to ONNX; the output directory loads with EventExtractor.from_pretrained."""
     require_extra("onnx", "sitrep export onnx")
     from inference.onnx_export import export_onnx as run_export

@@ -3,6 +3,8 @@ import json
 
 from sitrep.baselines import LexiconBaseline, TfidfBaseline
 from benchmarks.learning_curve import subset_by_document
+from inference.extractor import STAGES
+from inference.runtime import SPEED_FLAGS
 from sitrep.bench import format_bench, run_bench
 from inference.runtime import resolve_precision
 from inference.scoring import sentence_type_rows
@@ -22,8 +24,14 @@ def test_bench_reports_throughput_latency_memory(tiny_model_dir):
     assert fp32["accuracy"]["tri_c_f1"] > 0.5 and 0.0 <= r["sitrep"]["int8"]["accuracy"]["arg_c_f1"] <= 1.0
     cpu_precision = json.loads((tiny_model_dir / "config.json").read_text())["cpu_precision"]
     assert r["auto_precision"] == resolve_precision("auto", "cpu", cpu_precision)
+    # the CPU flags the numbers came from, and where the time went, stage by stage
+    assert set(r["machine"]["cpu_flags"]) <= set(SPEED_FLAGS)
+    stages = fp32["stages_b32"]
+    assert list(stages) == list(STAGES) and stages["encoder + trigger head"]["seconds"] > 0
+    assert abs(sum(v["share"] for v in stages.values()) - 1.0) < 0.01
     text = format_bench(r)
     assert "sitrep fp32" in text and "Tri-C F1" in text and "precision 'auto'" in text
+    assert "CPU flags" in text and "time by stage at b32: tokenize" in text
 
 
 def test_lexicon_baseline_longest_match(seed_sentences):

@@ -46,6 +46,34 @@ def test_int8_linear_rows_do_not_depend_on_their_batch():
     assert quantize_linear_layers(torch.nn.Sequential(linear, torch.nn.ReLU(), torch.nn.Linear(96, 4))) == 2
 
 
+def test_layers_reading_one_tensor_round_it_once_with_the_same_result():
+    """Query, key and value share their input's rounding: fewer passes, the same numbers as rounding it apart."""
+    from transformers import BertConfig, BertModel
+
+    from inference.quantized import SharedInput, quantize_rows, row_scales
+
+    x = _rows_of_different_ranges()
+    q, scale = quantize_rows(x)
+    torch.testing.assert_close(scale, row_scales(x.reshape(-1, 48)), rtol=0, atol=0)
+    assert torch.equal(q, torch.round(x.reshape(-1, 48) / scale).to(torch.int8))
+    torch.manual_seed(0)
+    encoder = BertModel(BertConfig(vocab_size=50, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
+                                   intermediate_size=96), add_pooling_layer=False).eval()
+    alone, shared = copy.deepcopy(encoder), copy.deepcopy(encoder)
+    for module in alone.modules():   # every layer rounds its own input
+        for name, child in list(module.named_children()):
+            if isinstance(child, torch.nn.Linear):
+                setattr(module, name, Int8Linear(child))
+    quantize_linear_layers(shared)
+    attention = shared.encoder.layer[0].attention.self
+    group = {attention.query.shared, attention.key.shared, attention.value.shared}
+    assert len(group) == 1 and isinstance(group.pop(), SharedInput)
+    assert shared.encoder.layer[0].intermediate.dense.shared is None   # alone in its module: nothing to share
+    ids = torch.randint(0, 50, (3, 9))
+    with torch.inference_mode():
+        assert torch.equal(alone(input_ids=ids).last_hidden_state, shared(input_ids=ids).last_hidden_state)
+
+
 @pytest.mark.parametrize("bf16, cpu_precision, expected", [(False, "int8", "int8"), (False, "fp32", "fp32"),
                                                            (True, "int8", "bf16"), (True, "fp32", "bf16")])
 def test_auto_precision_on_cpu(monkeypatch, bf16, cpu_precision, expected):
