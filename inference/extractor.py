@@ -111,6 +111,8 @@ class EventExtractor:
     throughput on large inputs (single-sentence latency does not gain); unless
     ``num_threads`` is given, each batch then computes on cores // workers
     threads. ``close()`` (or a ``with`` block) shuts the pool down.
+    ``argument_threshold`` (default: the model's, chosen on dev by its training
+    run) drops arguments scored below it; 0 keeps every argument decoded.
 
     >>> with EventExtractor.from_pretrained("models/default") as ex:              # doctest: +SKIP
     ...     (doc,) = ex.extract("Troops fell back from Gao on Monday.")
@@ -119,9 +121,13 @@ class EventExtractor:
     """
 
     def __init__(self, runner, tokenizer, config: EventModelConfig, batch_size: int = 32, min_score: float = 0.0,
-                 metadata: dict[str, Any] | None = None, workers: int = 1):
+                 metadata: dict[str, Any] | None = None, workers: int = 1, argument_threshold: float | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        # arguments below the model's calibrated threshold are dropped whatever min_score says; 0 keeps them all
+        self.argument_threshold = config.argument_threshold if argument_threshold is None else argument_threshold
+        if not 0.0 <= self.argument_threshold <= 1.0:
+            raise ValueError(f"argument_threshold must be in [0, 1], got {self.argument_threshold}")
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         # With several workers, batches run on parallel threads: one thread's tokenizing and decoding
@@ -266,7 +272,7 @@ class EventExtractor:
         with self._stage("argument head"):
             role_probs = self.runner.arguments(hidden, *self.decoder.argument_inputs(triggers))
         with self._stage("argument decoding"):
-            return self.decoder.events(batch, sentences, triggers, role_probs, threshold)
+            return self.decoder.events(batch, sentences, triggers, role_probs, max(threshold, self.argument_threshold))
 
     def _stage(self, name: str):
         return self.stage_times(name) if self.stage_times is not None else nullcontext()

@@ -21,6 +21,8 @@ MODEL_FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 MIN_MAX_LENGTH = 16
+# keys added after format 1 was fixed, with the value that gives an older model its old behaviour
+_ADDED_LATER = {"argument_threshold": 0.0}
 RETRAIN = "train one with `sitrep train --config configs/default.yaml`"
 
 
@@ -77,12 +79,16 @@ class EventModelConfig(ArchitectureConfig):
     encoder_config: dict[str, Any] = field(default_factory=dict)  # the encoder's HF config, to rebuild it offline
     cpu_precision: str = "fp32"                 # what precision 'auto' runs on a CPU without bf16: 'int8' when
                                                 # training measured int8 within run.int8_tolerance of fp32 on dev
+    argument_threshold: float = 0.0             # arguments scored below this are not extracted; training chooses
+                                                # it on dev (the Arg-C F1 maximum)
     format_version: int = MODEL_FORMAT_VERSION
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.cpu_precision not in ("fp32", "int8"):
             raise ValueError(f"cpu_precision must be fp32 or int8, got {self.cpu_precision!r}")
+        if not 0.0 <= self.argument_threshold < 1.0:
+            raise ValueError(f"argument_threshold must be in [0, 1), got {self.argument_threshold}")
         Ontology.from_dict(self.ontology, "ontology")
 
 
@@ -108,6 +114,7 @@ def read_model_config(directory: str | Path) -> tuple[EventModelConfig, str | No
         raise ModelLoadError(f"{path}: model format {raw.get('format_version')} is not supported "
                              f"(this sitrep reads format {MODEL_FORMAT_VERSION}); retrain the model")
     names = {f.name for f in fields(EventModelConfig)}
+    raw = _ADDED_LATER | raw
     unknown, missing = sorted(set(raw) - names), sorted(names - set(raw))
     if unknown or missing:
         problems = "; ".join(p for p in (unknown and f"unknown key(s) {unknown}",

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from inference.extractor import EventExtractor
-from inference.records import save_sentences
+from inference.records import load_sentences, save_sentences
 from tests.conftest import ROOT, tiny_config
 from training.trainer import train
 
@@ -178,3 +178,37 @@ def test_every_test_file_is_scored_and_the_card_shows_them_side_by_side(eight, t
     card = (tmp_path / "model" / "README.md").read_text()
     assert "## Test sets side by side" in card
     assert f"| `{seed}` | 15 | {metrics['tests'][seed]['tri_c']['f1']:.3f} |" in card
+
+
+def test_argument_threshold_is_chosen_on_dev_saved_and_applied(eight, tmp_path):
+    """The run picks the dev Arg-C maximum, saves it in config.json, and extraction drops arguments below it."""
+    from training.calibration import drop_arguments_below
+
+    train(tiny_config(tmp_path, [eight], eight, **{"optim.epochs": 3, "data.test": eight}))
+    model_dir = tmp_path / "model"
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    calibration = metrics["argument_threshold"]
+    by_threshold = calibration["dev_arg_c_f1_by_threshold"]
+    chosen = calibration["threshold"]
+    assert calibration["chosen_on_dev"] and by_threshold[str(chosen)] == max(by_threshold.values())
+    assert json.loads((model_dir / "config.json").read_text())["argument_threshold"] == chosen
+    assert "Argument threshold" in (model_dir / "README.md").read_text()
+    records = load_sentences(eight)
+    every = EventExtractor.from_pretrained(model_dir, precision="fp32", argument_threshold=0.0).predict_records(records)
+    default = EventExtractor.from_pretrained(model_dir, precision="fp32").predict_records(records)
+    assert [r.to_dict() for r in default] == [r.to_dict() for r in drop_arguments_below(every, chosen)]
+    # a fixed threshold in the training config is used as it is
+    fixed = train(tiny_config(tmp_path / "fixed", [eight], eight, **{"optim.epochs": 1,
+                                                                      "run.argument_threshold": 0.35}))
+    assert json.loads((fixed.output_dir / "config.json").read_text())["argument_threshold"] == 0.35
+
+
+def test_a_model_saved_before_the_argument_threshold_loads_with_none(tiny_model_dir, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    config = json.loads((old / "config.json").read_text())
+    del config["argument_threshold"]
+    (old / "config.json").write_text(json.dumps(config))
+    assert EventExtractor.from_pretrained(old, precision="fp32").argument_threshold == 0.0

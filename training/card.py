@@ -46,6 +46,18 @@ def _quantization(cfg: TrainConfig, metrics: dict[str, Any]) -> str:
     return "".join(lines)
 
 
+def _argument_threshold(metrics: dict[str, Any]) -> str:
+    calibration = metrics.get("argument_threshold")
+    if not calibration:
+        return ""
+    t = calibration["threshold"]
+    if not calibration["chosen_on_dev"]:
+        return f"\n- Argument threshold {t:g} (arguments scored below it are dropped), set by the training config"
+    f1 = calibration["dev_arg_c_f1_by_threshold"]
+    return (f"\n- Argument threshold **{t:g}** (arguments scored below it are dropped), chosen on dev: "
+            f"Arg-C F1 {f1[str(t)]:.4f} against {f1['0.0']:.4f} with none; test scored with it")
+
+
 def _side_by_side(metrics: dict[str, Any]) -> str:
     """One row per test file (our test split, real reporting, ...), so the gap between them shows."""
     tests = metrics.get("tests") or {}
@@ -78,7 +90,7 @@ project). Trained with sitrep {__version__}.
 - Training data: {files}; dev (picks the checkpoint) `{cfg.data.dev}`; test {tests}
 - Training: {cfg.optim.epochs} epochs max, batch {cfg.optim.batch_size}, lr encoder {cfg.optim.lr_encoder:g},
   heads {cfg.optim.lr_heads:g}, seed {cfg.run.seed}, precision {metrics.get('precision')},
-  wall time {metrics.get('train_wall_time_s')} s{_distilled(cfg)}{_quantization(cfg, metrics)}
+  wall time {metrics.get('train_wall_time_s')} s{_distilled(cfg)}{_quantization(cfg, metrics)}{_argument_threshold(metrics)}
 - Full config: `training_config.yaml`; all numbers: `metrics.json`
 
 ## Ontology

@@ -115,12 +115,17 @@ class RunConfig:
                                                 # at most this much dev F1 (mean of Tri-C and Arg-C); -1: never
     log_every_steps: int = 50                   # where stderr is no terminal (a log, CI): a progress line every N
                                                 # optimizer steps, besides one per epoch (0: per epoch only)
+    argument_threshold: float | None = None     # arguments scored below it are dropped at extraction; None: chosen
+                                                # on dev, the Arg-C F1 maximum (training/calibration.py)
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"run.precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.log_every_steps < 0:
             raise ConfigError(f"run.log_every_steps must be >= 0 (0: a line per epoch only), got {self.log_every_steps}")
+        if self.argument_threshold is not None and not 0.0 <= self.argument_threshold < 1.0:
+            raise ConfigError(f"run.argument_threshold must be in [0, 1) or null (chosen on dev), "
+                              f"got {self.argument_threshold}")
 
     @property
     def checkpoints(self) -> Path:

@@ -28,6 +28,7 @@ from inference.ontology import Ontology
 from inference.records import Sentence, load_sentences
 from inference.runtime import resolve_precision
 from inference.scoring import score
+from training.calibration import choose_argument_threshold
 from training.config import TrainConfig
 from training.dataset import EpochSampler, build_dataset, collate
 from training.distill import Distiller
@@ -94,6 +95,19 @@ def _int8_check(model: EventModel, tokenizer, dev: list[Sentence], tolerance: fl
                 "on CPUs without bf16 'auto' runs %s", fp32, int8, list(runs), list(runs.values()), choice)
     return {"dev_fp32": round(fp32, 4), "dev_int8": round(int8, 4), "dev_int8_by_batch_size": runs, "drop": drop,
             "tolerance": tolerance, "cpu_precision": choice}
+
+
+def _argument_threshold(model: EventModel, tokenizer, dev: list[Sentence] | None, device: str, precision: str,
+                        fixed: float | None) -> dict[str, Any]:
+    """The argument threshold the model is saved with: ``fixed``, else the dev Arg-C F1 maximum."""
+    if fixed is not None or not dev:
+        return {"threshold": fixed or 0.0, "chosen_on_dev": False}
+    extractor = EventExtractor.from_model(model, tokenizer, device=device, precision=precision, batch_size=64,
+                                          argument_threshold=0.0)
+    threshold, by_threshold = choose_argument_threshold(dev, extractor.predict_records(dev))
+    logger.info("argument threshold %.2f: dev Arg-C F1 %.4f (%.4f with none)", threshold,
+                by_threshold[str(threshold)], by_threshold["0.0"])
+    return {"threshold": threshold, "chosen_on_dev": True, "dev_arg_c_f1_by_threshold": by_threshold}
 
 
 def _new_model(cfg: TrainConfig, ontology: Ontology):
@@ -274,16 +288,19 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
             best.config.cpu_precision = int8_check["cpu_precision"]
         # the test split is scored as the model runs by default on a CPU without bf16
         test_precision = best.config.cpu_precision if accelerator.device.type == "cpu" else "fp32"
+        calibration = _argument_threshold(best, tokenizer, dev, str(accelerator.device), test_precision,
+                                          cfg.run.argument_threshold)
+        best.config.argument_threshold = calibration["threshold"]
         tests = {path: _evaluate(best, tokenizer, load_sentences(path, ontology), str(accelerator.device),
                                  test_precision) for path in cfg.data.test_files}
         test_report = tests.get(cfg.data.test) if cfg.data.test else None
         metrics = {"dev": state["best_report"], "test": test_report, "tests": tests, "history": state["history"],
                    "train_wall_time_s": round(wall, 1), "precision": precision, "test_precision": test_precision,
-                   "int8_check": int8_check,
+                   "int8_check": int8_check, "argument_threshold": calibration,
                    "processes": accelerator.num_processes, "train_files": [f.path for f in cfg.data.train]}
 
         def build(tmp: Path) -> None:
-            _save_release(best, tokenizer, tmp)  # the best checkpoint, with cpu_precision set in config.json
+            _save_release(best, tokenizer, tmp)  # the best checkpoint, cpu_precision and threshold in config.json
             (tmp / "training_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
             (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
             from training.card import model_card
