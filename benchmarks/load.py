@@ -176,10 +176,10 @@ def measure(model: str, data: Path, precision: str = "auto", clients: int = 50, 
             if status != 200:
                 raise RuntimeError(f"a single request failed with {status}: {request.answer[:300]!r}")
             request.sentences = sum(len(d["sentences"]) for d in json.loads(request.answer)["documents"])
-        server_cpu_before, client_cpu_before = process_cpu_s(proc.pid), _own_cpu_s()
+        server_cpu_before, client_cpu_before = process_cpu_s(proc.pid), process_cpu_s(os.getpid())
         load = run_load(port, pool, clients, requests, duration_s)
         cpu = {"server_cpu_s": round(process_cpu_s(proc.pid) - server_cpu_before, 1),
-               "load_generator_cpu_s": round(_own_cpu_s() - client_cpu_before, 1)}
+               "load_generator_cpu_s": round(process_cpu_s(os.getpid()) - client_cpu_before, 1)}
         metadata = _get_json(port, "/metadata")
         peak = peak_rss_mb(proc.pid)
     return {"model": model, "data": str(data), "precision": metadata["precision"],
@@ -196,11 +196,6 @@ def process_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) process ``pid`` has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system
 
 
 def _get_json(port: int, path: str) -> dict:

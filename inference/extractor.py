@@ -183,7 +183,7 @@ class EventExtractor:
         directory = Path(directory)
         config, version = read_model_config(directory)
         threads = threads_per_worker(num_threads, kwargs.get("workers", 1))
-        runner = load_runner(directory, config, backend, device, precision, threads)
+        runner = load_runner(directory, backend, device, precision, threads)
         metadata: dict[str, Any] = {"encoder": config.encoder, "model_dir": str(directory),
                                     "sitrep_version": version, "backend": runner.backend}
         metrics = directory / "metrics.json"

@@ -28,7 +28,10 @@ _EPS = torch.finfo(torch.float32).eps
 
 def row_scales(x: torch.Tensor) -> torch.Tensor:
     """One scale per row of ``x`` [..., features], shaped [..., 1], mapping the row's largest |value| to 127."""
-    return (x.detach().abs().amax(dim=-1, keepdim=True) / ACT_QMAX).clamp(min=_EPS)
+    # the largest |value| from the row's max and min: the same number without an |x| copy
+    x = x.detach()
+    top = torch.maximum(x.amax(dim=-1, keepdim=True), x.amin(dim=-1, keepdim=True).neg_())
+    return top.div_(ACT_QMAX).clamp_(min=_EPS)
 
 
 def weight_scales(weight: torch.Tensor) -> torch.Tensor:
@@ -51,12 +54,10 @@ def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``x`` [..., features] as int8 rows [n, features] and their scales [n, 1] (``row_scales``' rounding).
 
-    The same numbers as ``round(x / row_scales(x))``, in fewer passes over memory: a
-    row's largest |value| from its max and min (no |x| copy), and rounding in place.
+    Rounds in place: one pass over memory fewer than ``torch.round(x / scale)``.
     """
     rows = x.reshape(-1, x.shape[-1]).float()
-    top = torch.maximum(rows.amax(dim=-1, keepdim=True), rows.amin(dim=-1, keepdim=True).neg_())
-    scale = top.div_(ACT_QMAX).clamp_(min=_EPS)
+    scale = row_scales(rows)
     return rows.mul(scale.reciprocal()).round_().to(torch.int8), scale  # times the reciprocal, as the weights
 
 

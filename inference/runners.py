@@ -155,9 +155,9 @@ def torch_runner(model, device: str = "auto", precision: str = "auto", num_threa
     return TorchRunner(model, device, precision, num_threads)
 
 
-def load_runner(directory: str | Path, config, backend: str = "auto", device: str = "auto", precision: str = "auto",
+def load_runner(directory: str | Path, backend: str = "auto", device: str = "auto", precision: str = "auto",
                 num_threads: int | None = None) -> TorchRunner | OnnxRunner:
-    """The runner for a model directory whose checked config is ``config``.
+    """The runner for a model directory (its config already checked by the caller).
 
     ``backend``: ``torch``, ``onnx`` (ONNX Runtime, CPU; fp32 or int8), or ``auto``:
     ONNX where the directory holds exported graphs, else torch. ``auto``

@@ -4,7 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["SPEED_FLAGS", "cpu_flags", "cpu_speed_flags", "cpu_supports_bf16", "resolve_device", "resolve_precision", "PRECISIONS"]
+__all__ = ["SPEED_FLAGS", "cpu_flags", "cpu_speed_flags", "cpu_supports_bf16", "resolve_device", "resolve_precision",
+           "PRECISIONS"]
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 

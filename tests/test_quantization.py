@@ -55,6 +55,9 @@ def test_layers_reading_one_tensor_round_it_once_with_the_same_result():
     x = _rows_of_different_ranges()
     q, scale = quantize_rows(x)
     torch.testing.assert_close(scale, row_scales(x.reshape(-1, 48)), rtol=0, atol=0)
+    # a row's scale is its largest |value| over 127, found from the row's max and min
+    largest = x.reshape(-1, 48).abs().amax(-1, keepdim=True)
+    torch.testing.assert_close(scale, (largest / 127).clamp(min=torch.finfo(torch.float32).eps), rtol=0, atol=0)
     assert torch.equal(q, torch.round(x.reshape(-1, 48) / scale).to(torch.int8))
     torch.manual_seed(0)
     encoder = BertModel(BertConfig(vocab_size=50, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
