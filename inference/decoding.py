@@ -18,7 +18,7 @@ from inference.records import Argument, Event, Span
 
 __all__ = ["DecodedTrigger", "BatchTrigger", "BatchDecoder", "best_tags", "best_tags_many", "decode_triggers",
            "decode_arguments", "char_span", "trim_punctuation", "join_attached_phrases", "merge_same_occurrence",
-           "make_event"]
+           "drop_unrealized", "make_event"]
 
 # Edge punctuation of predicted argument spans (docs/ANNOTATION.md section 4). Periods are never removed:
 # "the U.S." ends with one.
@@ -201,13 +201,42 @@ def make_event(text: str, word_spans: Sequence[tuple[int, int]], trig: DecodedTr
 # "<verb trigger> ... in a (swift) <noun trigger>": the noun names the same occurrence as the verb
 # (docs/ANNOTATION.md section 3, rule 7). The gap holds no clause break and at most 12 words.
 _SAME_OCCURRENCE_GAP = re.compile(r"^\s(?:[^,;.!?:]*\s)?(?:in|through|via|with|by)\s+(?:a|an|the|what)\b[^,;.!?:]*\s$")
+# "<noun trigger> that/when ... <verb trigger>": a relative clause describes the occurrence the noun names
+# ("the July coup when soldiers overthrew the president"); the guide annotates the noun alone
+_RELATIVE_CLAUSE_GAP = re.compile(r"^\s(?:that|which|when|in which|where)\b[^,;.!?:]*\s$")
+
+# What precedes a trigger when the event did not happen (docs/ANNOTATION.md section 3, rule 2): negation,
+# a modal verb, or a plan, plot, order, threat or vow ("plotting to seize", "planning a coup", "had not
+# retreated", "will withdraw"). Modal verbs only in lower case: "the May coup". No gold trigger of our
+# data (about 12,000 sentences) follows one of these.
+_UNREALIZED_CUE = re.compile(
+    r"(?i:\b(?:not|never|no longer)\s+(?:\w+\s+)?|n't\s+(?:\w+\s+)?"
+    r"|\b(?:plotting|plotted|plots?|planning|planned|plans?|conspiring|conspired|vow(?:ed|ing|s)?"
+    r"|threaten(?:ed|ing|s)?|ordered|orders|considering|considered|intends?|intended|intending)\s+"
+    r"(?:(?:a|an)\s+(?:\w+\s+)?(?:coup|putsch)\s+)?(?:to\s+|(?:a|an)\s+(?:\w+\s+)?)|\b(?:considering|contemplating)\s+)$"
+    r"|\b(?:will|would|could|might|may|shall|should|must|cannot|can't|won't)\s+(?:\w+\s+)?$")
+
+
+def drop_unrealized(text: str, events: list[Event]) -> list[Event]:
+    """``events`` without those whose trigger follows a cue that the event did not happen.
+
+    >>> t = "Officers were arrested for plotting to seize power; troops will withdraw."
+    >>> e = [Event("Coup", Span(39, 50, "seize power"), (), 0.9), Event("Retreat", Span(64, 72, "withdraw"), (), 0.9)]
+    >>> drop_unrealized(t, e)
+    []
+    >>> t = "After the May coup, troops withdrew."
+    >>> [e.trigger.text for e in drop_unrealized(t, [Event("Coup", Span(14, 18, "coup"), (), 0.9)])]
+    ['coup']
+    """
+    return [e for e in events if not _UNREALIZED_CUE.search(text[max(0, e.trigger.start - 80):e.trigger.start])]
 
 
 def merge_same_occurrence(text: str, events: list[Event], types: Sequence[str] = ("Coup",)) -> list[Event]:
-    """Merge two events of one of ``types`` that name the same occurrence: "seized power in a swift coup".
+    """Merge two events of one of ``types`` that name the same occurrence: "seized power in a swift coup",
+    "the coup that toppled the president".
 
-    The later trigger (the noun: the more specific word for a Coup) is kept,
-    with the arguments of both and the higher score. Only Coups by default: for
+    The noun trigger (the more specific word for a Coup) is kept, with the
+    arguments of both and the higher score. Only Coups by default: for
     a Statement the guide keeps the verb ("said in a statement"), for an Ambush
     the word "ambush", and the model rarely tags the other word of those pairs.
 
@@ -216,21 +245,34 @@ def merge_same_occurrence(text: str, events: list[Event], types: Sequence[str] =
     >>> b = Event("Coup", Span(33, 37, "coup"), (Argument("Time", 41, 47, "Monday", 0.7),), 0.6)
     >>> [(e.trigger.text, [x.role for x in e.arguments], e.score) for e in merge_same_occurrence(t, [a, b])]
     [('coup', ['Time', 'Agent'], 0.8)]
+    >>> t = "The coup that toppled Keita failed."
+    >>> a, b = Event("Coup", Span(4, 8, "coup"), (), 0.9), Event("Coup", Span(14, 21, "toppled"), (), 0.7)
+    >>> [e.trigger.text for e in merge_same_occurrence(t, [a, b])]
+    ['coup']
     """
     events = sorted(events, key=lambda e: e.trigger.start)
     merged: list[Event] = []
     for event in events:
         prev = next((m for m in reversed(merged) if m.type == event.type), None) if event.type in types else None
         gap = text[prev.trigger.end:event.trigger.start] if prev else ""
-        if prev is None or len(gap.split()) > 12 or not _SAME_OCCURRENCE_GAP.match(gap):
+        if prev is None or len(gap.split()) > 12:
             merged.append(event)
-            continue
-        seen = {(a.role, a.start, a.end) for a in event.arguments}
-        extra = tuple(a for a in prev.arguments if (a.role, a.start, a.end) not in seen
-                      and not (a.start < event.trigger.end and a.end > event.trigger.start))
-        score = max((x for x in (prev.score, event.score) if x is not None), default=None)
-        merged[merged.index(prev)] = Event(event.type, event.trigger, event.arguments + extra, score)
+        elif _SAME_OCCURRENCE_GAP.match(gap):
+            merged[merged.index(prev)] = _merged(event, prev)
+        elif _RELATIVE_CLAUSE_GAP.match(gap):
+            merged[merged.index(prev)] = _merged(prev, event)
+        else:
+            merged.append(event)
     return merged
+
+
+def _merged(kept: Event, other: Event) -> Event:
+    """``kept`` with the arguments of ``other`` it lacks (none inside its trigger) and the higher score."""
+    seen = {(a.role, a.start, a.end) for a in kept.arguments}
+    extra = tuple(a for a in other.arguments if (a.role, a.start, a.end) not in seen
+                  and not (a.start < kept.trigger.end and a.end > kept.trigger.start))
+    score = max((x for x in (kept.score, other.score) if x is not None), default=None)
+    return Event(kept.type, kept.trigger, kept.arguments + extra, score)
 
 
 class BatchTrigger(NamedTuple):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from inference.decoding import BatchDecoder, merge_same_occurrence
+from inference.decoding import BatchDecoder, drop_unrealized, merge_same_occurrence
 from inference.features import Window, pad_windows, tokenize_windows
 from inference.inputs import check_texts
 from inference.labels import LabelSet
@@ -255,7 +255,7 @@ class EventExtractor:
                 for w, events in zip(batch, output):
                     results[w.sample].extend(events)
         with self._stage("assembly"):
-            results = [merge_same_occurrence(text, r) for text, r in zip(sentences, results)]
+            results = [merge_same_occurrence(text, drop_unrealized(text, r)) for text, r in zip(sentences, results)]
             for r in results:
                 r.sort(key=lambda e: (e.trigger.start, e.trigger.end, e.type))
         return results

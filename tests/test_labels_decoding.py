@@ -135,6 +135,29 @@ def test_one_occurrence_named_twice_becomes_one_event_and_distinct_occurrences_s
     said, noun = (dataclasses.replace(_coup(text, w), type="Statement") for w in ("said", "statement"))
     assert len(merge_same_occurrence(text, [said, noun])) == 2   # only Coups merge by default
 
+    text = "The July coup, when soldiers overthrew Bazoum, was condemned."   # a clause break: two events
+    assert len(merge_same_occurrence(text, [_coup(text, "coup"), _coup(text, "overthrew")])) == 2
+    text = "The coup that soldiers staged on Monday toppled Keita."
+    (merged,) = merge_same_occurrence(text, [_coup(text, "coup", ("Time", "Monday")),
+                                             _coup(text, "toppled", ("Target", "Keita"))])
+    assert merged.trigger.text == "coup" and sorted(a.role for a in merged.arguments) == ["Target", "Time"]
+
+
+@pytest.mark.parametrize("before, dropped", [
+    ("Officers were jailed for plotting a coup to ", True), ("They were tried for planning a ", True),
+    ("The troops had not ", True), ("They didn't ", True), ("Troops will ", True), ("Soldiers were ordered to ", True),
+    ("Rebels vowed to ", True), ("The army is considering ", True),
+    ("After the May ", False), ("They set up a carefully planned ", False), ("It was an orderly ", False),
+    ("Soldiers tried to ", False), ("The troops had no choice but to ", False), ("Notably, troops ", False),
+])
+def test_events_that_did_not_happen_are_dropped(before, dropped):
+    from inference.decoding import drop_unrealized
+    from inference.records import Event, Span
+
+    text = before + "withdraw from Gao."
+    event = Event("Retreat", Span(len(before), len(before) + 8, "withdraw"), (), 0.9)
+    assert drop_unrealized(text, [event]) == ([] if dropped else [event])
+
 
 def test_attached_phrases_join_and_coordinated_participants_stay_apart():
     from inference.decoding import join_attached_phrases
