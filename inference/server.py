@@ -106,6 +106,9 @@ class ServerSettings:
     max_texts: int = 256                 # texts per request
     max_chars: int = 200_000             # characters per request, all texts together
     batch_size: int = 32                 # windows per encoder batch
+    batch_workers: int = 2               # encoder batches of a round run at once, each on cores // batch_workers
+                                         # CPU threads: one batch's tokens and decoding (Python) overlap another's
+                                         # encoder pass, which a single worker leaves the cores idle for
     precision: str = "auto"
     num_threads: int | None = None
     batch_wait_ms: float = 5.0           # an idle worker waits this long for more requests to batch together
@@ -115,7 +118,7 @@ class ServerSettings:
     max_queued_chars: int = 4_000_000    # characters waiting for the worker; a request beyond gets 503
 
     def __post_init__(self) -> None:
-        for name in ("max_texts", "max_chars", "batch_size", "round_chars", "max_queued_chars"):
+        for name in ("max_texts", "max_chars", "batch_size", "batch_workers", "round_chars", "max_queued_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.batch_wait_ms < 0:
@@ -183,9 +186,17 @@ def create_app(extractor, settings: ServerSettings):
 
     from inference import __version__
     from inference.batching import Batcher, QueueFull
+    from inference.runtime import release_free_heap
 
-    batcher = Batcher(lambda texts, min_score: extractor.extract(texts, None, min_score),
-                      round_chars=settings.round_chars, wait_s=settings.batch_wait_ms / 1000,
+    def extract_round(texts: list[str], min_score: float):
+        try:
+            return extractor.extract(texts, None, min_score)
+        finally:
+            # a round's transient blocks (token arrays, activations, records) go back to the OS
+            # before the next round, so resident memory tracks one round, not the largest seen
+            release_free_heap()
+
+    batcher = Batcher(extract_round, round_chars=settings.round_chars, wait_s=settings.batch_wait_ms / 1000,
                       max_queued_chars=settings.max_queued_chars)
 
     @asynccontextmanager
@@ -207,7 +218,8 @@ def create_app(extractor, settings: ServerSettings):
                 "model_version": extractor.metadata.get("sitrep_version"),
                 "training_metrics": extractor.metadata.get("metrics"), "precision": extractor.precision,
                 "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
-                "batching": {"batch_size": extractor.batch_size, "batch_wait_ms": settings.batch_wait_ms,
+                "batching": {"batch_size": extractor.batch_size, "batch_workers": extractor.workers,
+                             "batch_wait_ms": settings.batch_wait_ms,
                              "round_chars": settings.round_chars, "max_queued_chars": settings.max_queued_chars}}
 
     # the body is read by hand (_read_request) for errors that say what to send; the schema is declared here
@@ -237,8 +249,11 @@ def create_app(extractor, settings: ServerSettings):
 def app_from_env():
     """App factory for ``uvicorn --factory`` with several workers: settings come from the environment."""
     from inference.extractor import EventExtractor
+    from inference.runtime import limit_malloc_arenas
 
     settings = ServerSettings.from_env()
+    limit_malloc_arenas()  # before the model and the server start their threads
     extractor = EventExtractor.from_pretrained(settings.model_dir, batch_size=settings.batch_size,
-                                               precision=settings.precision, num_threads=settings.num_threads)
+                                               precision=settings.precision, num_threads=settings.num_threads,
+                                               workers=settings.batch_workers)
     return create_app(extractor, settings)

@@ -295,8 +295,11 @@ def serve(model: str = ModelOpt,
           max_texts: int = typer.Option(256, help="Most texts per request (413 above)."),
           max_chars: int = typer.Option(200_000, help="Most characters per request (413 above)."),
           precision: str = PrecisionOpt,
-          threads: Optional[int] = typer.Option(None, help="CPU threads per worker."),
+          threads: Optional[int] = typer.Option(None, help="CPU threads per encoder batch (default: cores // "
+                                                                 "batch-workers)."),
           batch_size: int = typer.Option(32, help="Windows per encoder batch."),
+          batch_workers: int = typer.Option(2, help="Encoder batches run at once in each worker process, each on "
+                                                    "cores // batch-workers threads (unless --threads)."),
           batch_wait_ms: float = typer.Option(5.0, help="How long an idle worker waits for more requests to batch "
                                                         "together."),
           round_chars: int = typer.Option(32_000, help="Characters of queued texts extracted together in one round."),
@@ -313,8 +316,9 @@ def serve(model: str = ModelOpt,
     require_model(model)
     try:
         settings = ServerSettings(model_dir=model, max_texts=max_texts, max_chars=max_chars, precision=precision,
-                                  num_threads=threads, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
-                                  round_chars=round_chars, max_queued_chars=max_queued_chars)
+                                  num_threads=threads, batch_size=batch_size, batch_workers=batch_workers,
+                                  batch_wait_ms=batch_wait_ms, round_chars=round_chars,
+                                  max_queued_chars=max_queued_chars)
     except ValueError as exc:
         fail(str(exc))
     os.environ.update(settings.to_env())

@@ -87,3 +87,15 @@ def test_answers_in_shared_rounds_equal_answers_alone(int8, seed_sentences):
     futures = [b.submit(r, 0.0) for r in requests]
     assert [[events_of(d.events) for d in f.result(60)] for f in futures] == alone
     b.close()
+
+
+def test_a_round_on_two_batch_workers_gives_the_answers_of_one(tiny_model_dir, seed_sentences):
+    # the server's default: a round's batches run on two threads at once, one CPU thread each
+    texts = [s.text for s in seed_sentences]
+    one = EventExtractor.from_pretrained(tiny_model_dir, precision="int8", batch_size=3, num_threads=1)
+    with EventExtractor.from_pretrained(tiny_model_dir, precision="int8", batch_size=3, workers=2) as two:
+        b = Batcher(lambda t, m: two.extract(t, None, m), round_chars=10**5, wait_s=0.05, max_queued_chars=10**6)
+        futures = [b.submit(texts[k::3], 0.0) for k in range(3)]
+        assert [[events_of(d.events) for d in f.result(60)] for f in futures] == \
+            [[events_of(d.events) for d in one.extract(texts[k::3])] for k in range(3)]
+        b.close()

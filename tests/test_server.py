@@ -1,5 +1,6 @@
 """The HTTP service: every endpoint and error with TestClient, then one real server on loopback."""
 import json
+import platform
 import threading
 import time
 import urllib.request
@@ -27,6 +28,7 @@ def test_health_and_metadata(client):
     meta = c.get("/metadata").json()
     assert list(meta["ontology"]["event_types"]) == ["Ambush", "Retreat", "Coup", "Statement"]
     assert meta["limits"] == {"max_texts": 3, "max_chars": 500} and "dev" in meta["training_metrics"]
+    assert meta["batching"]["batch_workers"] == 1   # the extractor's: one batch at a time
 
 
 def test_extract_matches_python_api(client):
@@ -104,6 +106,15 @@ def test_settings_are_checked():
         ServerSettings(max_chars=500, max_queued_chars=10)
     with pytest.raises(ValueError, match="round_chars must be >= 1"):
         ServerSettings(round_chars=0)
+    with pytest.raises(ValueError, match="batch_workers must be >= 1"):
+        ServerSettings(batch_workers=0)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap limits are glibc's")
+def test_the_server_can_bound_and_trim_its_heap():
+    from inference.runtime import limit_malloc_arenas, release_free_heap
+
+    assert limit_malloc_arenas(8) and release_free_heap()
 
 
 def test_settings_from_env(monkeypatch):
