@@ -222,6 +222,9 @@ def format_load(r: dict) -> str:
 
 
 def main() -> None:
+    from inference.runtime import tune_malloc
+
+    tune_malloc()  # the offline figure runs as `sitrep` commands do; the server tunes its own
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="models/default")
     ap.add_argument("--data", type=Path, default=Path("data/dev.jsonl"))

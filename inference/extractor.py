@@ -186,6 +186,8 @@ class EventExtractor:
         runner = load_runner(directory, backend, device, precision, threads)
         metadata: dict[str, Any] = {"encoder": config.encoder, "model_dir": str(directory),
                                     "sitrep_version": version, "backend": runner.backend}
+        if getattr(runner, "timings_ms", None):   # ``auto`` timed its candidates here and kept the fastest
+            metadata["precision_timings_ms"] = runner.timings_ms
         metrics = directory / "metrics.json"
         if metrics.is_file():
             metadata["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["SPEED_FLAGS", "cpu_flags", "cpu_speed_flags", "cpu_supports_bf16", "resolve_device", "resolve_precision",
-           "PRECISIONS", "limit_malloc_arenas", "release_free_heap"]
+           "PRECISIONS", "precision_candidates", "tune_malloc", "release_free_heap"]
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
@@ -73,8 +73,29 @@ def resolve_precision(precision: str, device: str, cpu_precision: str = "fp32") 
     return cpu_precision
 
 
-# glibc's mallopt parameter for the number of arenas (malloc.h)
-_M_ARENA_MAX = -8
+def precision_candidates(precision: str, device: str, cpu_precision: str = "fp32") -> tuple[str, ...]:
+    """The precisions ``precision`` may mean here, the rule's choice (``resolve_precision``) first.
+
+    ``auto`` on a CPU with native bf16 has two: bf16 and the model's CPU
+    precision (int8 where its training measured int8 as accurate as fp32).
+    Which is faster depends on the CPU (AMX computes bf16 fastest; AVX512 with
+    VNNI but no AMX computes int8 faster), so the runner times both at load
+    (``inference.runners.torch_runner``). Everything else has one.
+
+    >>> precision_candidates("fp32", "cpu", "int8")
+    ('fp32',)
+    """
+    rule = resolve_precision(precision, device, cpu_precision)
+    if precision != "auto" or not device.startswith("cpu"):
+        return (rule,)
+    return tuple(dict.fromkeys((rule, cpu_precision)))
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -2, -3, -8
+_MMAP_THRESHOLD = 32 << 20   # glibc's largest: an encoder batch's tensors (a few MB each) come from the heap
+_TRIM_THRESHOLD = 1 << 30
+_TOP_PAD = 64 << 20
 
 
 @lru_cache(maxsize=1)
@@ -83,17 +104,28 @@ def _glibc():
     return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Let glibc's malloc keep at most ``arenas`` heaps for the threads started from now on.
+def tune_malloc(max_arenas: int | None = None) -> bool:
+    """Make glibc's malloc keep freed memory for the next batch; optionally share at most ``max_arenas`` heaps.
 
-    By default each new thread may get its own heap (up to 8 per core), and a
-    server's threads (event loop, batching worker, batch pool, request pool)
-    each keep theirs full of freed but unreturned blocks: the resident memory
-    grows with concurrency though the live data does not. Returns False where
-    the C library is not glibc (nothing to do there).
+    By default glibc maps each tensor of more than 128 KB-32 MB (the bound
+    moves) from the OS and unmaps it when freed, so every encoder batch
+    faults its activations in again: int8 extraction ran 8-10% slower, and
+    one encoder pass varied by a third from batch to batch (benchmarks/README.md,
+    session 5). ``sitrep`` commands and the server call this at start; call it
+    in a program of your own that extracts. ``max_arenas``: by default each
+    new thread may get its own heap (up to 8 per core), and a server's threads
+    (event loop, batching worker, batch pool, request pool) each keep theirs
+    full of freed blocks, so resident memory grows with concurrency; the
+    server shares 2. Returns False where the C library is not glibc (nothing
+    to tune there).
     """
     libc = _glibc()
-    return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, arenas))
+    if libc is None:
+        return False
+    settings = [(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD), (_M_TOP_PAD, _TOP_PAD)]
+    if max_arenas is not None:
+        settings.append((_M_ARENA_MAX, max_arenas))
+    return all([bool(libc.mallopt(option, value)) for option, value in settings])
 
 
 def release_free_heap() -> bool:

@@ -192,8 +192,8 @@ def create_app(extractor, settings: ServerSettings):
         try:
             return extractor.extract(texts, None, min_score)
         finally:
-            # a round's transient blocks (token arrays, activations, records) go back to the OS
-            # before the next round, so resident memory tracks one round, not the largest seen
+            # a round's freed blocks (token arrays, activations, records) go back to the OS before the
+            # next round: tune_malloc keeps them within a round, and resident memory tracks one round
             release_free_heap()
 
     batcher = Batcher(extract_round, round_chars=settings.round_chars, wait_s=settings.batch_wait_ms / 1000,
@@ -249,10 +249,10 @@ def create_app(extractor, settings: ServerSettings):
 def app_from_env():
     """App factory for ``uvicorn --factory`` with several workers: settings come from the environment."""
     from inference.extractor import EventExtractor
-    from inference.runtime import limit_malloc_arenas
+    from inference.runtime import tune_malloc
 
     settings = ServerSettings.from_env()
-    limit_malloc_arenas()  # before the model and the server start their threads
+    tune_malloc(max_arenas=2)  # before the model and the server start their threads
     extractor = EventExtractor.from_pretrained(settings.model_dir, batch_size=settings.batch_size,
                                                precision=settings.precision, num_threads=settings.num_threads,
                                                workers=settings.batch_workers)

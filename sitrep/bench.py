@@ -151,7 +151,7 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
 
     from inference.extractor import EventExtractor
     from inference.records import load_sentences
-    from inference.runtime import cpu_speed_flags, cpu_supports_bf16, resolve_precision
+    from inference.runtime import cpu_speed_flags, cpu_supports_bf16
 
     gold = load_sentences(data)
     base = [s.text for s in gold]
@@ -169,7 +169,10 @@ def run_bench(model_dir: str, data: Path, min_sentences: int = 1000, quick: bool
     fp32 = EventExtractor.from_pretrained(model_dir, precision="fp32")
     n_tokens = sum(len(ids) for ids in fp32.tokenizer(texts)["input_ids"])
     result["tokens"] = n_tokens
-    result["auto_precision"] = resolve_precision("auto", fp32.device, fp32.config.cpu_precision)
+    chosen = EventExtractor.from_pretrained(model_dir)   # what 'auto' chooses here, timing its candidates
+    result["auto_precision"] = chosen.precision
+    result["auto_timings_ms"] = chosen.metadata.get("precision_timings_ms", {})
+    del chosen
     result["sitrep"]["fp32"] = _time_extractor(fp32, texts, n_tokens, quick)
     result["sitrep"]["fp32"]["accuracy"] = _accuracy(fp32, gold)
     reference = fp32.predict_sentences(base)
@@ -218,7 +221,10 @@ def format_bench(r: dict[str, Any]) -> str:
              f"machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, bf16 native: "
              f"{m['bf16_native']}; torch {r['versions']['torch']}, transformers {r['versions']['transformers']}",
              f"CPU flags that set the speed: {', '.join(m.get('cpu_flags') or ['none of ' + ', '.join(SPEED_FLAGS)])}",
-             f"precision 'auto' (the default of extract and serve) runs this model in {r['auto_precision']} here"]
+             f"precision 'auto' (the default of extract and serve) runs this model in {r['auto_precision']} here"
+             + (" (timed at load, ms per batch of 32: "
+                + ", ".join(f"{p} {ms}" for p, ms in r["auto_timings_ms"].items()) + ")"
+                if r.get("auto_timings_ms") else "")]
     for prec, res in r["sitrep"].items():
         if "skipped" in res:
             lines.append(f"sitrep {prec}: skipped ({res['skipped']})")

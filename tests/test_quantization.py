@@ -1,6 +1,7 @@
 """int8: training-time rounding equals inference's; rows are batch-invariant; training measures int8 on dev; auto precision follows."""
 import copy
 import json
+import time
 
 import pytest
 import torch
@@ -83,6 +84,31 @@ def test_auto_precision_on_cpu(monkeypatch, bf16, cpu_precision, expected):
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: bf16)
     assert runtime.resolve_precision("auto", "cpu", cpu_precision) == expected
     assert runtime.resolve_precision("fp32", "cpu", cpu_precision) == "fp32"
+
+
+class FixedTimeRunner:
+    """A runner whose encoder pass takes a known time."""
+
+    def __init__(self, precision: str, seconds: float):
+        self.precision, self.seconds = precision, seconds
+
+    def triggers(self, ids, mask):
+        assert ids.shape == mask.shape == (32, 40)
+        time.sleep(self.seconds)
+
+
+def test_auto_times_its_candidates_at_load_and_keeps_the_faster(monkeypatch, tiny_model_dir):
+    from inference.runners import fastest
+
+    slow, quick = FixedTimeRunner("bf16", 0.03), FixedTimeRunner("int8", 0.005)
+    assert fastest([slow, quick], vocab_size=100) is quick and set(quick.timings_ms) == {"bf16", "int8"}
+    # through the loader, on a CPU said to have native bf16: bf16 and the model's CPU precision compete
+    monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: True)
+    ex = EventExtractor.from_pretrained(tiny_model_dir, device="cpu")
+    timings = ex.metadata["precision_timings_ms"]
+    cpu_precision = json.loads((tiny_model_dir / "config.json").read_text())["cpu_precision"]
+    assert set(timings) == {"bf16", cpu_precision} and ex.precision == min(timings, key=timings.get)
+    assert "precision_timings_ms" not in EventExtractor.from_pretrained(tiny_model_dir, precision="fp32").metadata
 
 
 @pytest.mark.parametrize("tolerance, expected", [(1.0, "int8"), (-1.0, "fp32")])

@@ -111,10 +111,10 @@ def test_settings_are_checked():
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap limits are glibc's")
-def test_the_server_can_bound_and_trim_its_heap():
-    from inference.runtime import limit_malloc_arenas, release_free_heap
+def test_malloc_is_tuned_and_the_heap_trimmed():
+    from inference.runtime import release_free_heap, tune_malloc
 
-    assert limit_malloc_arenas(8) and release_free_heap()
+    assert tune_malloc(max_arenas=8) and release_free_heap()
 
 
 def test_settings_from_env(monkeypatch):
