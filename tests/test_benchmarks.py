@@ -73,3 +73,10 @@ def test_load_benchmark_reports_throughput_latency_errors_changes_memory(tiny_mo
     assert load["latency_ms"]["p50"] <= load["latency_ms"]["p99"]
     assert r["peak_rss_mb"] >= r["rss_after_start_mb"] > 0 and r["offline_b32_sentences_per_s"] > 0
     assert "changed answers 0" in format_load(r)
+
+
+def test_malloc_benchmark_measures_speed_and_latency(tiny_model_dir):
+    from benchmarks.malloc import measure
+
+    r = measure(str(tiny_model_dir), ROOT / "data" / "seed.jsonl", "fp32", repeats=1, sentences=20)
+    assert r["b32_sentences_per_s"] > 0 and r["p50_ms"] > 0

@@ -41,7 +41,8 @@ def _quantization(cfg: TrainConfig, metrics: dict[str, Any]) -> str:
         sizes = ", ".join(str(b) for b in check["dev_int8_by_batch_size"])
         lines.append(f"\n- Precision `auto` on a CPU without bf16: **{check['cpu_precision']}** (dev, mean of Tri-C "
                      f"and Arg-C F1: fp32 {check['dev_fp32']:.4f}, int8 {check['dev_int8']:.4f} averaged over batch "
-                     f"sizes {sizes}; int8 is chosen when it loses at most {check['tolerance']:g}); "
+                     f"sizes {sizes}; int8 is chosen when it loses at most {check['tolerance']:g}); on a CPU "
+                     f"with native bf16, `auto` times bf16 against it at load and keeps the faster; "
                      f"test scored in {metrics['test_precision']}")
     return "".join(lines)
 
