@@ -18,7 +18,7 @@ from inference.records import Argument, Event, Span
 
 __all__ = ["DecodedTrigger", "BatchTrigger", "BatchDecoder", "best_tags", "best_tags_many", "decode_triggers",
            "decode_arguments", "char_span", "trim_punctuation", "join_attached_phrases", "merge_same_occurrence",
-           "drop_unrealized", "make_event"]
+           "drop_unrealized", "complete_quotes", "make_event"]
 
 # Edge punctuation of predicted argument spans (docs/ANNOTATION.md section 4). Periods are never removed:
 # "the U.S." ends with one.
@@ -117,6 +117,27 @@ def trim_punctuation(text: str, word_spans: Sequence[tuple[int, int]], first: in
     return (first, last) if words else None
 
 
+def complete_quotes(text: str, word_spans: Sequence[tuple[int, int]], first: int, last: int) -> tuple[int, int]:
+    """Words ``[first, last)`` with the partner of a quote mark or bracket they leave open, where it is the next
+    word out: the tagger stops a span one word short of its closing quote ('a "regrouping' + '"').
+
+    >>> complete_quotes('a "regrouping" now', [(0, 1), (2, 3), (3, 13), (13, 14), (15, 18)], 0, 3)
+    (0, 4)
+    >>> complete_quotes('“Go” he said', [(0, 1), (1, 3), (3, 4), (5, 7)], 1, 3)
+    (0, 3)
+    """
+    words = [text[s:e] for s, e in word_spans[first:last]]
+    if last < len(word_spans):
+        after = text[slice(*word_spans[last])]
+        if after in _OPENER and not _paired(words, _OPENER[after], after) and _OPENER[after] in words:
+            last += 1
+    if first > 0:
+        before = text[slice(*word_spans[first - 1])]
+        if before in _CLOSER and not _paired(words, before, _CLOSER[before]) and _CLOSER[before] in words:
+            first -= 1
+    return first, last
+
+
 def _paired(words: list[str], opener: str, closer: str) -> bool:
     """Whether the span's quote marks or brackets of this kind balance (symmetric quotes: an even count)."""
     if opener == closer:
@@ -184,7 +205,7 @@ def decode_arguments(text: str, word_spans: Sequence[tuple[int, int]], tags: Seq
             continue
         if score < min_score:
             continue
-        trimmed = trim_punctuation(text, word_spans, a, b)
+        trimmed = trim_punctuation(text, word_spans, *complete_quotes(text, word_spans, a, b))
         if trimmed is None:
             continue
         span = char_span(text, word_spans, *trimmed)
