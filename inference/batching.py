@@ -8,9 +8,10 @@ short it waits up to ``wait_s`` for more texts to arrive. A request is
 answered once all its texts are done, so a large request is spread over
 several rounds and small requests are not held behind it for long.
 
-One worker and bounded rounds bound memory: only one round's sentences and
-one encoder batch's activations exist at a time, whatever the number of
-clients (concurrent ``extract()`` calls on threads each held their own).
+One worker and bounded rounds bound memory: only one round's sentences, and
+the activations of the encoder batches the extractor runs at once (its
+``workers``: the server's ``batch_workers``), exist at a time, whatever the
+number of clients (concurrent ``extract()`` calls on threads each held their own).
 Queued texts wait as the strings they arrived as, up to ``max_queued_chars``;
 beyond that ``submit`` raises ``QueueFull``.
 

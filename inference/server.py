@@ -3,8 +3,10 @@
 ``POST /extract`` takes ``{"text": "..."}`` or ``{"texts": [...]}`` and returns
 the same JSON as ``ExtractedDocument.to_dict()``. One worker thread runs the
 model (``inference/batching.py``): the texts of requests that arrive together
-share encoder batches, and memory stays bounded however many clients there
-are; the event loop keeps answering ``/health`` meanwhile.
+share encoder batches, which run ``batch_workers`` at a time so that one
+batch's Python work overlaps another's encoder pass, and memory stays bounded
+however many clients there are (few malloc arenas, the heap trimmed after
+each round); the event loop keeps answering ``/health`` meanwhile.
 
 Errors say what to send instead: a body that is not UTF-8 JSON gets 400, a
 Content-Type other than JSON 415, a request over a limit 413, a request with
