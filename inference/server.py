@@ -20,11 +20,12 @@ import re
 import typing
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["ServerSettings", "create_app", "app_from_env", "ExtractRequest", "ExtractResponse"]
+__all__ = ["ServerSettings", "create_app", "app_from_env", "served_precision", "ExtractRequest", "ExtractResponse"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -248,6 +249,28 @@ def create_app(extractor, settings: ServerSettings):
     return app
 
 
+def served_precision(settings: ServerSettings) -> str:
+    """The precision the service loads its model in: ``settings.precision``, except that ``auto`` on a CPU
+    never means bf16.
+
+    A request's answer must not depend on the requests it shares encoder batches
+    with, and bf16's matrix products round with the batch's shape (under load, 10
+    of 400 answers had other events than alone); int8 with per-row scales and
+    fp32 do not. So ``auto`` serves the model's CPU precision (int8 where its
+    training measured int8 as accurate as fp32), and ``--precision bf16`` asks
+    for bf16 anyway. ONNX directories keep ``auto`` (fp32: their int8 graphs
+    are not batch-invariant either).
+    """
+    from inference.model_config import read_model_config
+    from inference.runners import ONNX_FILES
+    from inference.runtime import resolve_device
+
+    onnx = (Path(settings.model_dir) / ONNX_FILES["fp32"][0]).is_file()
+    if settings.precision != "auto" or onnx or resolve_device("auto") != "cpu":
+        return settings.precision
+    return read_model_config(settings.model_dir)[0].cpu_precision
+
+
 def app_from_env():
     """App factory for ``uvicorn --factory`` with several workers: settings come from the environment."""
     from inference.extractor import EventExtractor
@@ -256,6 +279,6 @@ def app_from_env():
     settings = ServerSettings.from_env()
     tune_malloc(max_arenas=2)  # before the model and the server start their threads
     extractor = EventExtractor.from_pretrained(settings.model_dir, batch_size=settings.batch_size,
-                                               precision=settings.precision, num_threads=settings.num_threads,
+                                               precision=served_precision(settings), num_threads=settings.num_threads,
                                                workers=settings.batch_workers)
     return create_app(extractor, settings)

@@ -110,6 +110,22 @@ def test_settings_are_checked():
         ServerSettings(batch_workers=0)
 
 
+def test_the_service_never_picks_bf16_by_itself(monkeypatch, tiny_model_dir):
+    # bf16 answers depend on the batch a request shares: only asked for, never 'auto'
+    from inference import runtime
+    from inference.server import served_precision
+
+    monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: True)
+    cpu_precision = json.loads((tiny_model_dir / "config.json").read_text())["cpu_precision"]
+    assert served_precision(ServerSettings(model_dir=str(tiny_model_dir))) == cpu_precision
+    assert served_precision(ServerSettings(model_dir=str(tiny_model_dir), precision="bf16")) == "bf16"
+    monkeypatch.setenv("SITREP_MODEL_DIR", str(tiny_model_dir))
+    from inference.server import app_from_env
+
+    with TestClient(app_from_env()) as c:
+        assert c.get("/metadata").json()["precision"] == cpu_precision
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap limits are glibc's")
 def test_malloc_is_tuned_and_the_heap_trimmed():
     from inference.runtime import release_free_heap, tune_malloc
