@@ -151,9 +151,10 @@ def test_output_with_unicode_line_separators_reads_back(tiny_model_dir, tmp_path
     src.write_text("".join(json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) + "\n"
                            for i, t in enumerate(texts)), encoding="utf-8")
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src), "-o", str(first)])
+    base = ["extract", "--model", str(tiny_model_dir), "--precision", "fp32"]  # one precision for both loads
+    res = runner.invoke(app, [*base, str(src), "-o", str(first)])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(first), "-o", str(second)])
+    res = runner.invoke(app, [*base, str(first), "-o", str(second)])
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in second.read_text(encoding="utf-8").split("\n") if line]
     assert [(r["id"], r["text"]) for r in rows] == [(f"r{i}", t) for i, t in enumerate(texts)]
@@ -168,8 +169,10 @@ def test_crlf_offsets_point_into_the_text_given(tiny_model_dir, tmp_path):
     crlf = article.replace("\n", "\r\n")
     src = tmp_path / "crlf.txt"
     src.write_bytes(crlf.encode("utf-8"))
-    from_file = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), str(src)])
-    from_stdin = runner.invoke(app, ["extract", "--model", str(tiny_model_dir), "-"], input=crlf.encode("utf-8"))
+    # fp32: 'auto' times bf16 against int8 at each load, so two loads may pick different precisions
+    base = ["extract", "--model", str(tiny_model_dir), "--precision", "fp32"]
+    from_file = runner.invoke(app, [*base, str(src)])
+    from_stdin = runner.invoke(app, [*base, "-"], input=crlf.encode("utf-8"))
     rows = []
     for res in (from_file, from_stdin):
         assert res.exit_code == 0, res.output
