@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from inference.decoding import BatchDecoder, drop_unrealized, merge_same_occurrence
-from inference.features import Window, pad_windows, tokenize_windows
+from inference.features import Window, pad_windows, plan_batches, tokenize_windows
 from inference.inputs import check_texts
 from inference.labels import LabelSet
 from inference.model import EventModel, EventModelConfig, ModelLoadError, read_model_config
@@ -33,6 +33,11 @@ from inference.splitter import split_sentences
 __all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence", "StageTimes", "STAGES"]
 
 # the stages of extraction, in order, as StageTimes names them
+# Largest activation a CPU batch may hold, in values (fp32: 4 bytes each): 2,048 tokens of MiniLM's
+# 1,536-wide feed-forward. A 2-core EPYC with 32 MB of L3 ran int8 1,030 sentences/s in batches of 32
+# and 480 in batches of 128 (benchmarks/README.md, session 8).
+CPU_BATCH_VALUES = 2048 * 1536
+
 STAGES = ("tokenize", "encoder + trigger head", "trigger decoding", "argument head", "argument decoding", "assembly")
 
 
@@ -121,9 +126,16 @@ class EventExtractor:
     """
 
     def __init__(self, runner, tokenizer, config: EventModelConfig, batch_size: int = 32, min_score: float = 0.0,
-                 metadata: dict[str, Any] | None = None, workers: int = 1, argument_threshold: float | None = None):
+                 metadata: dict[str, Any] | None = None, workers: int = 1, argument_threshold: float | None = None,
+                 max_batch_values: int | None | str = "auto"):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        # On a CPU a batch whose activations outgrow the cache runs at half the speed per sentence
+        # (benchmarks/README.md, session 8), so batches close early there; None: batch_size alone
+        if max_batch_values == "auto":
+            max_batch_values = CPU_BATCH_VALUES if runner.device == "cpu" else None
+        self.max_batch_values = max_batch_values
+        self._row_values = _activation_width(config.encoder_config)
         # arguments below the model's calibrated threshold are dropped whatever min_score says; 0 keeps them all
         self.argument_threshold = config.argument_threshold if argument_threshold is None else argument_threshold
         if not 0.0 <= self.argument_threshold <= 1.0:
@@ -244,8 +256,8 @@ class EventExtractor:
         with self._tokenizer_lock, self._stage("tokenize"):
             windows = tokenize_windows(self.tokenizer, sentences, cfg.max_length, cfg.stride)
         results: list[list[Event]] = [[] for _ in sentences]
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        batches = [[windows[i] for i in order[b:b + bs]] for b in range(0, len(order), bs)]
+        plan = plan_batches([len(w) for w in windows], bs, self._row_values, self.max_batch_values)
+        batches = [[windows[i] for i in batch] for batch in plan]
 
         def run(batch: list[Window]) -> list[list[Event]]:
             return self._run_batch(batch, sentences, threshold)
@@ -278,6 +290,14 @@ class EventExtractor:
 
     def _stage(self, name: str):
         return self.stage_times(name) if self.stage_times is not None else nullcontext()
+
+
+def _activation_width(encoder_config: dict[str, Any]) -> Callable[[int], int]:
+    """Values per token of the encoder's largest activation at a padded length: feed-forward or attention scores."""
+    hidden = encoder_config.get("hidden_size") or encoder_config.get("dim") or 768
+    ff = encoder_config.get("intermediate_size") or encoder_config.get("hidden_dim") or 4 * hidden
+    heads = encoder_config.get("num_attention_heads") or encoder_config.get("n_heads") or 12
+    return lambda length: max(ff, heads * length)
 
 
 def _load_tokenizer(directory: Path):

@@ -9,10 +9,11 @@ word, and so every trigger, is decided by exactly one window.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Window", "tokenize_windows", "pad_windows"]
+__all__ = ["Window", "tokenize_windows", "pad_windows", "plan_batches"]
 
 
 @dataclass
@@ -85,6 +86,35 @@ def pad_windows(windows: list[Window], pad_id: int) -> tuple[np.ndarray, np.ndar
         ids[i, :len(w)] = w.input_ids
         mask[i, :len(w)] = 1
     return ids, mask
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int, row_values: Callable[[int], int] | None = None,
+                 max_values: int | None = None) -> list[list[int]]:
+    """Window indices grouped into encoder batches, shortest windows first, at most ``batch_size`` each.
+
+    Sorting by length keeps padding small. With ``max_values``, a batch also
+    closes before its largest activation, windows x padded length x
+    ``row_values(padded length)`` values, would pass it; a window that passes it
+    alone still gets a batch of its own.
+
+    >>> plan_batches([5, 2, 9, 3], 2)
+    [[1, 3], [0, 2]]
+    >>> plan_batches([4, 4, 4, 4, 4], 4, lambda n: 10, max_values=100)
+    [[0, 1], [2, 3], [4]]
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        padded = lengths[i]  # in length order, the window joining a batch is its longest
+        full = len(current) == batch_size
+        too_big = max_values is not None and (len(current) + 1) * padded * row_values(padded) > max_values
+        if current and (full or too_big):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _assign_ownership(windows: list[Window]) -> None:

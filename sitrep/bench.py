@@ -23,14 +23,29 @@ __all__ = ["run_bench", "format_bench"]
 BATCH_SIZES = (1, 8, 32, 128)
 
 
+def cpu_name(cpuinfo: str) -> str:
+    """The CPU's name in ``/proc/cpuinfo`` text, with its family, model and stepping.
+
+    Two hosts can share a name and every speed flag ("AMD EPYC", avx512_bf16) and
+    still differ twofold in int8 speed (benchmarks/README.md, session 8): the
+    family tells which generation produced a number.
+    """
+    fields = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the first processor's block is enough
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    name = fields.get("model name") or platform.processor() or "unknown"
+    ids = [f"{key} {fields[key]}" for key in ("cpu family", "model", "stepping") if fields.get(key)]
+    return f"{name} ({', '.join(ids)})" if ids else name
+
+
 def _cpu_model() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        return cpu_name(Path("/proc/cpuinfo").read_text())
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return cpu_name("")
 
 
 def _peak_rss_mb() -> float:

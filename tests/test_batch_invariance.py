@@ -49,3 +49,12 @@ def test_same_events_alone_and_in_batches_of_any_composition(ex, sentences, batc
         for text, events in zip(texts, got):
             if text in sentences:
                 assert events_of(events) == events_of(alone[sentences.index(text)]), text
+
+
+def test_batches_closed_early_by_the_memory_cap_give_the_same_events(ex, sentences):
+    """The CPU's activation cap splits a batch of long windows; each sentence's events stay the same."""
+    assert ex.max_batch_values is not None, "on the CPU the extractor caps a batch's activations"
+    uncapped = EventExtractor(ex.runner, ex.tokenizer, ex.config, max_batch_values=None)
+    tight = EventExtractor(ex.runner, ex.tokenizer, ex.config, max_batch_values=1)  # one window per batch
+    reference = [events_of(e) for e in uncapped.predict_sentences(sentences, batch_size=64)]
+    assert [events_of(e) for e in tight.predict_sentences(sentences, batch_size=64)] == reference

@@ -5,7 +5,7 @@ from sitrep.baselines import LexiconBaseline, TfidfBaseline
 from benchmarks.learning_curve import subset_by_document
 from inference.extractor import STAGES
 from inference.runtime import SPEED_FLAGS
-from sitrep.bench import format_bench, run_bench
+from sitrep.bench import cpu_name, format_bench, run_bench
 from inference.runtime import precision_candidates
 from inference.scoring import sentence_type_rows
 from tests.conftest import ROOT
@@ -36,6 +36,14 @@ def test_bench_reports_throughput_latency_memory(tiny_model_dir):
     text = format_bench(r)
     assert "sitrep fp32" in text and "Tri-C F1" in text and "precision 'auto'" in text
     assert "CPU flags" in text and "time by stage at b32: tokenize" in text
+
+
+def test_cpu_name_tells_generations_of_one_name_apart():
+    # two hosts both called "AMD EPYC" with the same speed flags ran int8 at 533 and 1,025 sentences/s
+    info = ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\n"
+            "model name\t: AMD EPYC\nstepping\t: 1\n\nprocessor\t: 1\ncpu family\t: 25\n")
+    assert cpu_name(info) == "AMD EPYC (cpu family 26, model 2, stepping 1)"
+    assert cpu_name("model name\t: Some CPU\n") == "Some CPU"
 
 
 def test_lexicon_baseline_longest_match(seed_sentences):

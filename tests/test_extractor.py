@@ -186,3 +186,17 @@ def test_bf16_runs_and_mostly_agrees(tiny_model_dir, seed_sentences):
     a = [[(e.type, e.trigger.start) for e in evs] for evs in fp32.predict_sentences(texts)]
     b = [[(e.type, e.trigger.start) for e in evs] for evs in bf16.predict_sentences(texts)]
     assert sum(x == y for x, y in zip(a, b)) >= len(texts) - 2
+
+
+def test_plan_batches_sorts_by_length_and_caps_activations():
+    from inference.features import plan_batches
+
+    lengths = [30, 5, 200, 12, 40, 8]
+    assert plan_batches(lengths, 4) == [[1, 5, 3, 0], [4, 2]]
+    # feed-forward 10 wide, 12 heads: the attention scores set the width of the 200-token window
+    width = lambda n: max(10, 12 * n)  # noqa: E731
+    plans = plan_batches(lengths, 4, width, max_values=40_000)
+    assert sorted(i for batch in plans for i in batch) == list(range(6))  # every window, once
+    assert plans == [[1, 5, 3], [0, 4], [2]]  # the lone 200-token window passes the cap: a batch of its own
+    assert all(len(b) * max(lengths[i] for i in b) * width(max(lengths[i] for i in b)) <= 40_000
+               for b in plans if len(b) > 1)
