@@ -30,7 +30,8 @@ from inference.records import Argument, Event, Sentence, Span
 from inference.runners import TorchRunner, load_runner, threads_per_worker, torch_runner
 from inference.splitter import split_sentences
 
-__all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence", "StageTimes", "STAGES"]
+__all__ = ["EventExtractor", "ExtractedDocument", "ExtractedSentence", "StageTimes", "STAGES", "CPU_BATCH_VALUES",
+           "activation_width"]
 
 # the stages of extraction, in order, as StageTimes names them
 # Largest activation a CPU batch may hold, in values (fp32: 4 bytes each): 2,048 tokens of MiniLM's
@@ -118,6 +119,9 @@ class EventExtractor:
     threads. ``close()`` (or a ``with`` block) shuts the pool down.
     ``argument_threshold`` (default: the model's, chosen on dev by its training
     run) drops arguments scored below it; 0 keeps every argument decoded.
+    ``max_batch_values`` caps a batch's largest activation (windows x padded
+    length x the encoder's widest row), closing it before ``batch_size`` where
+    windows are long: ``"auto"`` caps on the CPU (``CPU_BATCH_VALUES``), None never.
 
     >>> with EventExtractor.from_pretrained("models/default") as ex:              # doctest: +SKIP
     ...     (doc,) = ex.extract("Troops fell back from Gao on Monday.")
@@ -135,7 +139,7 @@ class EventExtractor:
         if max_batch_values == "auto":
             max_batch_values = CPU_BATCH_VALUES if runner.device == "cpu" else None
         self.max_batch_values = max_batch_values
-        self._row_values = _activation_width(config.encoder_config)
+        self._row_values = activation_width(config.encoder_config)
         # arguments below the model's calibrated threshold are dropped whatever min_score says; 0 keeps them all
         self.argument_threshold = config.argument_threshold if argument_threshold is None else argument_threshold
         if not 0.0 <= self.argument_threshold <= 1.0:
@@ -292,7 +296,7 @@ class EventExtractor:
         return self.stage_times(name) if self.stage_times is not None else nullcontext()
 
 
-def _activation_width(encoder_config: dict[str, Any]) -> Callable[[int], int]:
+def activation_width(encoder_config: dict[str, Any]) -> Callable[[int], int]:
     """Values per token of the encoder's largest activation at a padded length: feed-forward or attention scores."""
     hidden = encoder_config.get("hidden_size") or encoder_config.get("dim") or 768
     ff = encoder_config.get("intermediate_size") or encoder_config.get("hidden_dim") or 4 * hidden

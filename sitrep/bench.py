@@ -54,14 +54,15 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _events_key(events) -> list:
+def events_key(events) -> list:
+    """What "same events" compares: type, trigger offsets and every argument's role and offsets."""
     return [(e.type, e.trigger.start, e.trigger.end,
              sorted((a.role, a.start, a.end) for a in e.arguments)) for e in events]
 
 
 def _same_share(reference, ex, sentences: list[str]) -> float:
     """Share of ``sentences`` whose events from ``ex`` equal ``reference``'s (type, offsets, roles)."""
-    same = sum(_events_key(x) == _events_key(y) for x, y in zip(reference, ex.predict_sentences(sentences)))
+    same = sum(events_key(x) == events_key(y) for x, y in zip(reference, ex.predict_sentences(sentences)))
     return round(same / len(sentences), 4)
 
 

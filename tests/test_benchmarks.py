@@ -88,3 +88,28 @@ def test_malloc_benchmark_measures_speed_and_latency(tiny_model_dir):
 
     r = measure(str(tiny_model_dir), ROOT / "data" / "seed.jsonl", "fp32", repeats=1, sentences=20)
     assert r["b32_sentences_per_s"] > 0 and r["p50_ms"] > 0
+
+
+def test_batch_cap_scan_times_every_cap_and_batch_size(tiny_model_dir, tmp_path):
+    from benchmarks.batch_cap import BATCH_SIZES, main
+
+    out = tmp_path / "cap.json"
+    r = main(["--model", str(tiny_model_dir), "--data", str(ROOT / "data" / "seed.jsonl"), "--precision", "fp32",
+              "--caps", "1", "--repeats", "1", "--json", str(out)])
+    assert set(r["sentences_per_s"]) == {"none", "1"} and json.loads(out.read_text()) == r
+    assert all(set(row) == {str(b) for b in BATCH_SIZES} and min(row.values()) > 0
+               for row in r["sentences_per_s"].values())
+
+
+def test_int8_sensitivity_puts_each_layer_group_back_in_fp32(tiny_model_dir):
+    from benchmarks.int8_sensitivity import groups, main
+
+    names = [f"encoder.layer.{b}.{k}" for b in (0, 1) for k in
+             ("attention.self.query", "attention.output.dense", "intermediate.dense", "output.dense")]
+    g = groups(names)
+    assert g["every output.dense"] == ["encoder.layer.0.output.dense", "encoder.layer.1.output.dense"]
+    assert g["every attention.output.dense"] == ["encoder.layer.0.attention.output.dense",
+                                                 "encoder.layer.1.attention.output.dense"]
+    assert g["block 1"] == names[4:] and all(g[n] == [n] for n in names)
+    r = main(["--model", str(tiny_model_dir), "--data", str(ROOT / "data" / "seed.jsonl")])
+    assert 0.0 <= r["all int8"] <= 1.0 and r["block 0"] >= 0.0 and r["sentences"] > 0
