@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from inference.extractor import EventExtractor
 from inference.records import load_sentences, save_sentences
@@ -63,17 +64,34 @@ def test_same_seed_same_metrics(eight, tmp_path):
     assert a.history == b.history
 
 
-def test_resume_gives_the_same_result(eight, tmp_path):
-    full = train(tiny_config(tmp_path / "full", [eight], eight, **{"optim.epochs": 4}))
-    # an interrupted run: the same config stopped after 2 of 4 epochs, then resumed
-    part_cfg = tiny_config(tmp_path / "part", [eight], eight, **{"optim.epochs": 4})
+@pytest.mark.parametrize("ema_decay", ["null", 0.5])
+def test_resume_gives_the_same_result(eight, tmp_path, ema_decay):
+    opts = {"optim.epochs": 4, "optim.ema_decay": ema_decay}
+    full = train(tiny_config(tmp_path / "full", [eight], eight, **opts))
+    # an interrupted run: the same config stopped after 2 of 4 epochs, then resumed (the average too)
+    part_cfg = tiny_config(tmp_path / "part", [eight], eight, **opts)
     part_cfg.optim.max_steps = 4  # 8 sentences / batch 4 = 2 steps per epoch -> stops after epoch 2
     train(part_cfg)
-    resumed = train(tiny_config(tmp_path / "part", [eight], eight, **{"optim.epochs": 4}), resume=True)
+    resumed = train(tiny_config(tmp_path / "part", [eight], eight, **opts), resume=True)
     assert [h["score"] for h in resumed.history] == [h["score"] for h in full.history]
     w_full = (tmp_path / "full" / "model" / "model.safetensors").read_bytes()
     w_resumed = (tmp_path / "part" / "model" / "model.safetensors").read_bytes()
     assert w_full == w_resumed
+
+
+def test_ema_releases_the_moving_average_of_the_weights(eight, tmp_path):
+    """With ``optim.ema_decay`` d, two steps release d * (weights after step 1) + (1 - d) * (after step 2)."""
+    from safetensors.torch import load_file
+
+    def weights(name: str, steps: int, **opts) -> dict:
+        cfg = tiny_config(tmp_path / name, [eight], None, **{"optim.epochs": 1, **opts})
+        cfg.optim.max_steps = steps  # the schedule stays that of the full epoch: step 2 is the same in both runs
+        train(cfg)
+        return load_file(tmp_path / name / "model" / "model.safetensors")
+
+    one, two, ema = weights("one", 1), weights("two", 2), weights("ema", 2, **{"optim.ema_decay": 0.75})
+    moved = [k for k in two if not torch.equal(one[k], two[k])]
+    assert moved and all(torch.allclose(ema[k], 0.75 * one[k] + 0.25 * two[k], atol=1e-6) for k in two)
 
 
 def test_saved_model_roundtrip(tiny_model_dir, seed_sentences, tmp_path):

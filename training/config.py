@@ -79,6 +79,8 @@ class OptimConfig:
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
     role_loss_weight: float = 1.0               # argument loss relative to trigger loss
+    ema_decay: float | None = None              # score, keep and release an exponential moving average of the
+                                                # weights (e.g. 0.999); None: the weights as trained
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "grad_accum", "epochs"):
@@ -86,6 +88,8 @@ class OptimConfig:
                 raise ConfigError(f"optim.{name} must be >= 1, got {getattr(self, name)}")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"optim.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ConfigError(f"optim.ema_decay must be in (0, 1) (e.g. 0.999) or null, got {self.ema_decay}")
 
 
 @dataclass

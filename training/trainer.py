@@ -197,6 +197,16 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
                                          collate_fn=functools.partial(collate, pad_id=pad_id))
     model, optimizer, scheduler, loader = accelerator.prepare(model, optimizer, scheduler, loader)
     accelerator.register_for_checkpointing(scheduler)
+    unwrapped = accelerator.unwrap_model(model)
+    ema = None
+    if cfg.optim.ema_decay:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        # parameters only: the model's buffers are fixed masks and positions, nothing to average
+        ema = AveragedModel(unwrapped, multi_avg_fn=get_ema_multi_avg_fn(cfg.optim.ema_decay))
+        accelerator.register_for_checkpointing(ema)
+    # the model that dev scores, the best checkpoint keeps and the release holds
+    scored = ema.module if ema is not None else unwrapped
 
     ckpt = cfg.run.checkpoints
     state = {"epoch": 0, "step": 0, "best": -1.0, "best_report": None, "bad_evals": 0, "history": []}
@@ -208,7 +218,6 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         shutil.rmtree(ckpt)  # a fresh run must not pick up an old best model
     accelerator.wait_for_everyone()
 
-    unwrapped = accelerator.unwrap_model(model)
     distiller = Distiller(cfg.distill, unwrapped, tokenizer, accelerator.device) if cfg.distill.teacher else None
     if accelerator.is_main_process:
         logger.info("training %s on %d windows/epoch (%d files), %d steps/epoch x %d epochs, %s, %d process(es)%s",
@@ -220,7 +229,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         """Score dev, keep the model if best; return True when early stopping says stop."""
         if dev is None:
             return False
-        report = _evaluate(unwrapped, tokenizer, dev, str(accelerator.device))
+        report = _evaluate(scored, tokenizer, dev, str(accelerator.device))
         value = dev_score(report)
         entry = {"at": tag, "step": state["step"], "tri_c_f1": report["tri_c"]["f1"],
                  "arg_c_f1": report["arg_c"]["f1"], "score": round(value, 4)}
@@ -230,7 +239,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         if value > state["best"]:
             state.update(best=value, best_report=report, bad_evals=0)
             if accelerator.is_main_process:
-                _save_release(unwrapped, tokenizer, ckpt / "best")
+                _save_release(scored, tokenizer, ckpt / "best")
         else:
             state["bad_evals"] += 1
         accelerator.wait_for_everyone()
@@ -256,6 +265,8 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
+                if ema is not None and accelerator.sync_gradients:
+                    ema.update_parameters(unwrapped)
             progress.batch(batch["input_ids"].shape[0])
             if accelerator.sync_gradients:
                 state["step"] += 1
@@ -276,7 +287,7 @@ def _train(cfg: TrainConfig, resume: bool) -> TrainResult:
         accelerator.wait_for_everyone()
 
     if dev is None and accelerator.is_main_process:
-        _save_release(unwrapped, tokenizer, ckpt / "best")  # no dev set: the last model is the one we have
+        _save_release(scored, tokenizer, ckpt / "best")  # no dev set: the last model is the one we have
     accelerator.wait_for_everyone()
     wall = time.time() - t0
     tests: dict[str, dict[str, Any]] = {}
