@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from benchmarks.batch_cap import sentences_per_s
+from benchmarks.int8_sensitivity import set_layers
 from inference.quantized import Int8Linear, quantize_rows, quantize_weight
 
 
@@ -160,7 +161,8 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {"model": args.model, "sentences": {k: len(v) for k, v in sets.items()},
                     "snapped fp32 vs fp32": _same(on_grid, reference), "fp32 sentences/s": _rate(fp32, speed_texts),
                     "schemes": {}}
-    print(f"fp32 on the int8 grid's weights, same events as fp32: {result['snapped fp32 vs fp32']}", flush=True)
+    print(f"fp32: {result['fp32 sentences/s']} sentences/s; fp32 on the int8 grid's weights, same events as fp32: "
+          f"{result['snapped fp32 vs fp32']}", flush=True)
 
     def measure(label: str) -> None:
         got = keys(int8)
@@ -171,9 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     measure("int8")
     for label, make in schemes(maxima).items():
-        for n, lin in linears.items():
-            parent, _, child = n.rpartition(".")
-            setattr(layers[parent], child, make(n, lin))
+        set_layers(layers, {n: make(n, lin) for n, lin in linears.items()})
         measure(label)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import nn
 
 KINDS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
          "intermediate.dense", "layer.{}.output.dense")
@@ -26,6 +30,13 @@ def groups(names: list[str]) -> dict[str, list[str]]:
     for b in blocks:
         out[f"block {b}"] = [n for n in names if f"layer.{b}." in n]
     return out
+
+
+def set_layers(modules: dict[str, nn.Module], new: dict[str, nn.Module]) -> None:
+    """Put each layer of ``new`` in place of the one its name gives among ``modules`` (``named_modules()``)."""
+    for name, layer in new.items():
+        parent, _, child = name.rpartition(".")
+        setattr(modules[parent], child, layer)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -52,18 +63,13 @@ def main(argv: list[str] | None = None) -> dict:
         out = int8.predict_sentences(texts)
         return round(sum(events_key(e) == r for e, r in zip(out, reference)) / len(texts), 4)
 
-    def put(names_: list[str], source: dict) -> None:
-        for n in names_:
-            parent, _, child = n.rpartition(".")
-            setattr(layers[parent], child, source[n])
-
     int8_layers = {n: layers[n] for n in names}
     result = {"model": args.model, "data": str(args.data), "sentences": len(texts), "all int8": share()}
     print(f"{'all int8':45s} {result['all int8']:.4f}", flush=True)
     for label, group in groups(names).items():
-        put(group, fp32_layers)
+        set_layers(layers, {n: fp32_layers[n] for n in group})
         result[label] = share()
-        put(group, int8_layers)
+        set_layers(layers, {n: int8_layers[n] for n in group})
         print(f"{label + ' in fp32':45s} {result[label]:.4f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
